@@ -1,0 +1,94 @@
+"""Coordinate reference systems: choose a metric CRS, reproject on purpose, refuse nonsense.
+
+Areas and distances are never computed in degrees. The run picks one metric CRS
+(:func:`metric_crs`) — the UTM zone of the villages' centre, on WGS84 — unless the
+config names one (e.g. VN-2000 / UTM 48N, ``EPSG:3405``), and logs its choice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import geopandas as gpd
+import numpy as np
+from pyproj import CRS
+
+from gisapp.errors import CRSMismatchError, MissingCRSError
+
+__all__ = ["metric_crs", "to_metric", "check_crs", "VN2000_CRS"]
+
+log = logging.getLogger(__name__)
+
+#: VN-2000 as EPSG codes: geographic, and UTM zones 48N and 49N.
+VN2000_CRS = {"geographic": "EPSG:4756", "utm48n": "EPSG:3405", "utm49n": "EPSG:3406"}
+
+
+def check_crs(gdf: gpd.GeoDataFrame, *, path: object = None, layer: str | None = None) -> CRS:
+    """Return the layer's CRS, or raise if it is missing or contradicted by the coordinates.
+
+    Raises
+    ------
+    MissingCRSError
+        The layer has no CRS: say which one it is in the config (``crs = "EPSG:..."``).
+    CRSMismatchError
+        Geographic CRS but coordinates outside ±180/±90 (projected metres labelled as
+        degrees).
+    """
+    if gdf.crs is None:
+        raise MissingCRSError(
+            "the layer has no coordinate reference system; add a .prj file or set "
+            "crs = \"EPSG:...\" for this layer in the config (e.g. EPSG:4326 for lon/lat, "
+            "EPSG:3405 for VN-2000 / UTM 48N)",
+            path=path, layer=layer,
+        )
+    crs = CRS.from_user_input(gdf.crs)
+    geoms = gdf.geometry
+    nonempty = geoms[~(geoms.isna() | geoms.is_empty)]
+    if crs.is_geographic and len(nonempty):
+        minx, miny, maxx, maxy = nonempty.total_bounds
+        if min(minx, miny) < -180.5 or maxx > 360.5 or maxy > 90.5 or miny < -90.5:
+            raise CRSMismatchError(
+                f"the layer says its CRS is geographic ({crs.to_string()}) but its coordinates "
+                f"reach {minx:.0f}, {miny:.0f} … {maxx:.0f}, {maxy:.0f}, which are not degrees; "
+                "set the layer's real projected CRS in the config (crs = \"EPSG:...\")",
+                path=path, layer=layer,
+            )
+    return crs
+
+
+def metric_crs(gdf: gpd.GeoDataFrame, *, override: str | None = None) -> CRS:
+    """A metric CRS for the layer: ``override`` if given, else the UTM zone of its centre.
+
+    The layer's own CRS is kept when it is already projected in metres.
+    """
+    if override and override != "auto":
+        crs = CRS.from_user_input(override)
+        if crs.is_geographic:
+            raise CRSMismatchError(
+                f"the analysis CRS {override} is geographic; choose a projected CRS in metres "
+                "(or 'auto' for the UTM zone of the villages)"
+            )
+        return crs
+    own = CRS.from_user_input(gdf.crs)
+    if own.is_projected and own.axis_info and own.axis_info[0].unit_name in ("metre", "meter"):
+        log.info("analysis CRS: the villages' own %s", own.name)
+        return own
+    geo = gdf.geometry
+    geo = geo[~(geo.isna() | geo.is_empty)]
+    minx, miny, maxx, maxy = geo.to_crs(4326).total_bounds
+    lon, lat = (minx + maxx) / 2.0, (miny + maxy) / 2.0
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        lon, lat = 0.0, 0.0
+    zone = int(np.clip(math.floor((lon + 180.0) / 6.0) + 1, 1, 60))
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    crs = CRS.from_epsg(epsg)
+    log.info("analysis CRS: %s (UTM zone of the villages' centre %.3f, %.3f)", crs.name, lon, lat)
+    return crs
+
+
+def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    """Reproject to the analysis CRS (a copy; the input is never changed)."""
+    if gdf.crs is not None and CRS.from_user_input(gdf.crs).equals(crs):
+        return gdf.copy()
+    return gdf.to_crs(crs)
