@@ -1,0 +1,523 @@
+"""Exact zonal statistics with the villages indexed once per raster grid.
+
+Indexing (finding which pixels each village covers, and by how much) is the slow,
+geometric part of raster statistics; summing values is cheap. :class:`ZonalIndex`
+does the geometric part once per grid and keeps the answer as three flat arrays
+(village position, flat cell index, coverage fraction), so every further layer on the
+same grid (another carrier × technology, another threshold) is a handful of
+``numpy.bincount`` calls.
+
+Coverage fractions are exact — the share of each pixel's area that lies inside the
+polygon, computed by exactextract — not "pixel centre in polygon", so a village
+smaller than a pixel still gets its share. Points get the pixel containing them with
+fraction 1. Null, empty and non-areal/non-point geometries get no cells, so every
+statistic for them is NaN (never an exception).
+
+Values are ``float64`` arrays on the grid (2-D, or flat in row-major order) with NaN
+for nodata; :func:`read_band` produces them from a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from affine import Affine
+from pyproj import CRS
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
+
+from gisapp.crs import check_crs
+from gisapp.errors import InputError, UnreadableFileError
+from gisapp.schema import POP
+
+__all__ = [
+    "Grid",
+    "ZonalIndex",
+    "read_band",
+    "resample_to",
+    "population_from_raster",
+]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+PathOrDataset = str | os.PathLike | rasterio.io.DatasetReader
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A raster grid: affine ``transform``, ``shape`` (rows, cols) and ``crs``."""
+
+    transform: Affine
+    shape: tuple[int, int]
+    crs: CRS | None
+
+    @classmethod
+    def of(cls, dataset: rasterio.io.DatasetReader) -> Grid:
+        crs = None if dataset.crs is None else CRS.from_user_input(dataset.crs)
+        return cls(dataset.transform, (dataset.height, dataset.width), crs)
+
+    def same_as(self, other: Grid, *, tol: float = 1e-6) -> bool:
+        """True when both grids have the same shape, CRS and (within ``tol`` × pixel) transform."""
+        if tuple(self.shape) != tuple(other.shape):
+            return False
+        if (self.crs is None) != (other.crs is None):
+            return False
+        if self.crs is not None and not self.crs.equals(other.crs):
+            return False
+        px = max(abs(self.transform.a), abs(self.transform.e))
+        return all(abs(a - b) <= tol * px for a, b in zip(self.transform[:6], other.transform[:6]))
+
+
+def _open(path_or_dataset: PathOrDataset) -> tuple[Any, bool]:
+    if isinstance(path_or_dataset, (str, os.PathLike)):
+        try:
+            return rasterio.open(path_or_dataset), True
+        except rasterio.errors.RasterioIOError as exc:
+            raise UnreadableFileError(
+                f"cannot open the raster ({exc}); check that the file exists and is a GeoTIFF "
+                "or another format GDAL reads", path=path_or_dataset,
+            ) from exc
+    return path_or_dataset, False
+
+
+def _check_grid(transform: Affine, shape: tuple[int, int], *, path: object = None) -> None:
+    if transform.b != 0 or transform.d != 0:
+        raise InputError("rotated rasters are not supported; warp the raster to a north-up "
+                         "grid first (gdalwarp)", path=path)
+    if transform.a <= 0 or transform.e >= 0:
+        raise InputError("the raster is not north-up (pixel width must be > 0 and height < 0); "
+                         "warp it to a north-up grid first (gdalwarp)", path=path)
+    if len(shape) != 2 or shape[0] <= 0 or shape[1] <= 0:
+        raise InputError(f"the raster grid has no pixels (shape {tuple(shape)})", path=path)
+
+
+# --- exactextract glue --------------------------------------------------------------
+
+
+def _exact_cells(
+    wkbs: list[bytes], positions: np.ndarray, grid: Grid, progress: Progress | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(position, flat cell, fraction) of polygons (as WKB) on the grid, via exactextract."""
+    from exactextract import exact_extract
+    from exactextract._exactextract import Feature
+    from exactextract.feature import FeatureSource
+    from exactextract.raster import NumPyRasterSource
+
+    wkt = grid.crs.to_wkt() if grid.crs is not None else CRS.from_epsg(4326).to_wkt()
+
+    class _WKBFeature(Feature):
+        # Geometry handed over as WKB: avoids GeoPandas' GeoJSON round trip (DESIGN.md:
+        # turning shapely geometries into GeoJSON dicts is most of the cost).
+        def __init__(self, pos: int, wkb: bytes) -> None:
+            Feature.__init__(self)
+            self.wkb = wkb
+            self.props: dict[str, Any] = {"pos": pos}
+
+        def geometry(self) -> bytes:
+            return self.wkb
+
+        def set_geometry_format(self) -> str:
+            return "wkb"
+
+        def set_geometry(self, wkb: bytes) -> None:  # pragma: no cover - not requested
+            pass
+
+        def get(self, name: str) -> Any:
+            return self.props[name]
+
+        def set(self, name: str, value: Any) -> None:
+            self.props[name] = value
+
+        def fields(self) -> list[str]:
+            return list(self.props)
+
+    class _WKBSource(FeatureSource):
+        def count(self) -> int:
+            return len(positions)
+
+        def __iter__(self):
+            for pos, wkb in zip(positions.tolist(), wkbs):
+                yield _WKBFeature(pos, wkb)
+
+        def srs_wkt(self) -> str:
+            return wkt
+
+    rows, cols = grid.shape
+    t = grid.transform
+    xmin, ymax = t.c, t.f
+    xmax, ymin = t.c + t.a * cols, t.f + t.e * rows
+    # A constant dummy raster: a broadcast view, so no memory is spent on it.
+    dummy = np.broadcast_to(np.zeros(1, dtype=np.uint8), (rows, cols))
+    source = NumPyRasterSource(dummy, xmin, ymin, xmax, ymax, srs_wkt=wkt)
+    kwargs: dict[str, Any] = {}
+    if progress is not None:
+        kwargs["progress"] = lambda frac, msg: progress(float(frac), f"indexing villages: {msg}")
+    out = exact_extract(source, _WKBSource(), ["cell_id", "coverage"], include_cols=["pos"],
+                        output="pandas", **kwargs)
+    if len(out) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty.copy(), np.empty(0, dtype=np.float64)
+    cells = [np.asarray(c, dtype=np.int64) for c in out["cell_id"]]
+    fracs = [np.asarray(c, dtype=np.float64) for c in out["coverage"]]
+    counts = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
+    pos = np.repeat(out["pos"].to_numpy(dtype=np.int64), counts)
+    return pos, np.concatenate(cells), np.concatenate(fracs)
+
+
+def _point_cells(
+    xs: np.ndarray, ys: np.ndarray, grid: Grid
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat cell index of the pixel containing each point; ``ok`` False outside the grid."""
+    inv = ~grid.transform
+    col_f = inv.a * xs + inv.b * ys + inv.c
+    row_f = inv.d * xs + inv.e * ys + inv.f
+    col = np.floor(np.asarray(col_f, dtype=np.float64))
+    row = np.floor(np.asarray(row_f, dtype=np.float64))
+    rows, cols = grid.shape
+    ok = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+    cell = np.where(ok, row * cols + col, -1).astype(np.int64)
+    return cell, ok
+
+
+@dataclass(frozen=True, eq=False)
+class ZonalIndex:
+    """Which pixels of one grid each village covers, and by how much.
+
+    Attributes
+    ----------
+    village
+        ``int64`` village position (0 … n_villages-1, the row order of the villages).
+    cell
+        ``int64`` flat (row-major) index of the pixel in the grid.
+    frac
+        ``float64`` share of the pixel's area inside the village (1 for points).
+    shape, transform, crs
+        The grid.
+    n_villages
+        Number of villages (rows of every result).
+    """
+
+    village: np.ndarray
+    cell: np.ndarray
+    frac: np.ndarray
+    shape: tuple[int, int]
+    transform: Affine
+    crs: CRS | None
+    n_villages: int
+
+    # --- construction ---------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        villages: gpd.GeoDataFrame | gpd.GeoSeries,
+        *,
+        transform: Affine,
+        shape: tuple[int, int],
+        crs: Any,
+        progress: Progress | None = None,
+    ) -> ZonalIndex:
+        """Index the villages on a grid.
+
+        Parameters
+        ----------
+        villages
+            Polygons and/or points, any CRS (reprojected to the grid's CRS here; the input is
+            not changed).
+        transform, shape, crs
+            The grid: a north-up affine transform, (rows, cols), and its CRS.
+        progress
+            Optional ``progress(fraction, message)`` callback.
+
+        Returns
+        -------
+        ZonalIndex
+        """
+        shape = (int(shape[0]), int(shape[1]))
+        _check_grid(transform, shape)
+        grid_crs = None if crs is None else CRS.from_user_input(crs)
+        grid = Grid(transform, shape, grid_crs)
+        geoms = villages.geometry if isinstance(villages, gpd.GeoDataFrame) else villages
+        n = len(geoms)
+        if n and grid_crs is not None:
+            frame = gpd.GeoDataFrame(geometry=geoms)
+            src_crs = check_crs(frame, layer="villages")
+            if not src_crs.equals(grid_crs):
+                geoms = geoms.to_crs(grid_crs)
+        arr = np.asarray(geoms.array, dtype=object) if n else np.empty(0, dtype=object)
+        arr = np.where(pd.isna(arr), None, arr) if n else arr
+        type_id = shapely.get_type_id(arr)
+        nonempty = ~shapely.is_empty(arr) & (type_id >= 0)
+        is_poly = nonempty & np.isin(type_id, (3, 6))          # Polygon, MultiPolygon
+        is_point = nonempty & np.isin(type_id, (0, 4))         # Point, MultiPoint
+        other = nonempty & ~is_poly & ~is_point
+        if other.any():
+            log.warning("%d village geometries are neither polygons nor points (e.g. lines); "
+                        "they get no raster statistics", int(other.sum()))
+
+        parts_v, parts_c, parts_f = [], [], []
+        poly_pos = np.flatnonzero(is_poly)
+        if len(poly_pos):
+            pv, pc, pf = _exact_cells(list(shapely.to_wkb(arr[poly_pos])), poly_pos, grid, progress)
+            keep = pf > 0
+            parts_v.append(pv[keep])
+            parts_c.append(pc[keep])
+            parts_f.append(pf[keep])
+        pt_pos = np.flatnonzero(is_point)
+        if len(pt_pos):
+            pts, owner = shapely.get_parts(arr[pt_pos], return_index=True)
+            cell, ok = _point_cells(shapely.get_x(pts), shapely.get_y(pts), grid)
+            v = pt_pos[owner][ok]
+            c = cell[ok]
+            # a MultiPoint with two points in one pixel counts that pixel once
+            key = np.unique(np.stack([v, c]), axis=1) if len(v) else np.empty((2, 0), np.int64)
+            parts_v.append(key[0].astype(np.int64))
+            parts_c.append(key[1].astype(np.int64))
+            parts_f.append(np.ones(key.shape[1], dtype=np.float64))
+        if parts_v:
+            village = np.concatenate(parts_v)
+            cell = np.concatenate(parts_c)
+            frac = np.concatenate(parts_f)
+        else:
+            village = np.empty(0, np.int64)
+            cell = np.empty(0, np.int64)
+            frac = np.empty(0, np.float64)
+        if progress is not None:
+            progress(1.0, "villages indexed")
+        log.debug("zonal index: %d villages, %d (village, pixel) pairs", n, len(cell))
+        return cls(village, cell, frac, shape, transform, grid_crs, n)
+
+    @classmethod
+    def from_raster(
+        cls,
+        villages: gpd.GeoDataFrame | gpd.GeoSeries,
+        path_or_dataset: PathOrDataset,
+        *,
+        progress: Progress | None = None,
+    ) -> ZonalIndex:
+        """Index the villages on the grid of a raster file or open rasterio dataset."""
+        ds, owned = _open(path_or_dataset)
+        try:
+            grid = Grid.of(ds)
+        finally:
+            if owned:
+                ds.close()
+        if grid.crs is None:
+            raise InputError("the raster has no coordinate reference system; assign one "
+                             "(gdal_edit.py -a_srs EPSG:...) before using it",
+                             path=path_or_dataset if owned else None)
+        return cls.build(villages, transform=grid.transform, shape=grid.shape, crs=grid.crs,
+                         progress=progress)
+
+    @property
+    def grid(self) -> Grid:
+        return Grid(self.transform, self.shape, self.crs)
+
+    # --- statistics -----------------------------------------------------------------
+
+    def _gather(self, values: np.ndarray, name: str = "values") -> np.ndarray:
+        """Values of the indexed pixels (flat, float64)."""
+        arr = np.asarray(values)
+        size = self.shape[0] * self.shape[1]
+        if arr.shape not in (tuple(self.shape), (size,)):
+            raise InputError(
+                f"{name} has shape {arr.shape} but the villages were indexed on a grid of "
+                f"shape {tuple(self.shape)}; resample the raster to that grid (resample_to)"
+            )
+        return arr.reshape(-1)[self.cell]
+
+    def _bincount(self, weights: np.ndarray) -> np.ndarray:
+        return np.bincount(self.village, weights=weights, minlength=self.n_villages)
+
+    def _valid_weights(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = self._gather(values).astype(np.float64, copy=False)
+        ok = np.isfinite(v)
+        return np.where(ok, v, 0.0), np.where(ok, self.frac, 0.0)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``value × fraction`` over each village's valid pixels.
+
+        NaN (nodata) pixels are left out; NaN for a village without any valid pixel.
+        """
+        v, w = self._valid_weights(values)
+        total = self._bincount(v * w)
+        area = self._bincount(w)
+        return np.where(area > 0, total, np.nan)
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Fraction-weighted mean over each village's valid pixels (NaN without any)."""
+        v, w = self._valid_weights(values)
+        area = self._bincount(w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(area > 0, self._bincount(v * w) / area, np.nan)
+
+    def max(self, values: np.ndarray) -> np.ndarray:
+        """Largest valid value among the pixels each village touches (NaN without any)."""
+        v = self._gather(values).astype(np.float64, copy=False)
+        ok = np.isfinite(v) & (self.frac > 0)
+        out = np.full(self.n_villages, -np.inf)
+        np.maximum.at(out, self.village[ok], v[ok])
+        out[np.isneginf(out)] = np.nan
+        return out
+
+    def valid_fraction(self, values: np.ndarray) -> np.ndarray:
+        """Share of each village's indexed area whose pixels hold data (NaN without pixels)."""
+        v = self._gather(values)
+        ok = np.isfinite(v.astype(np.float64, copy=False))
+        area = self._bincount(self.frac)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(area > 0, self._bincount(np.where(ok, self.frac, 0.0)) / area, np.nan)
+
+    def share(
+        self,
+        mask: np.ndarray,
+        *,
+        weights: np.ndarray | None = None,
+        valid: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Share of each village's (weighted) area where ``mask`` is true.
+
+        Parameters
+        ----------
+        mask
+            Boolean grid, or a float grid (non-zero = true, NaN = nodata).
+        weights
+            Optional grid of weights (e.g. people per pixel); NaN weights count as 0.
+        valid
+            Optional boolean grid of pixels holding data; invalid pixels are left out of
+            numerator and denominator.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``float64`` in [0, 1]; NaN when the village has no valid (or no weighted) area.
+        """
+        m = self._gather(mask, "mask")
+        if m.dtype.kind == "f":
+            ok = np.isfinite(m)
+            m = ok & (m != 0)
+        else:
+            ok = np.ones(len(m), dtype=bool)
+            m = m.astype(bool, copy=False)
+        if valid is not None:
+            ok &= self._gather(valid, "valid").astype(bool, copy=False)
+        w = np.where(ok, self.frac, 0.0)
+        if weights is not None:
+            pw = self._gather(weights, "weights").astype(np.float64, copy=False)
+            w = w * np.where(np.isfinite(pw), pw, 0.0)
+        den = self._bincount(w)
+        num = self._bincount(np.where(m, w, 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, np.clip(num / den, 0.0, 1.0), np.nan)
+
+
+# --- reading and resampling ----------------------------------------------------------
+
+
+def _masked_to_nan(arr: np.ma.MaskedArray) -> np.ndarray:
+    data = np.asarray(arr.data, dtype=np.float64)
+    mask = np.ma.getmaskarray(arr)
+    if mask.any():
+        data[mask] = np.nan
+    return data
+
+
+def read_band(
+    path: PathOrDataset,
+    *,
+    band: int = 1,
+    grid: Grid | None = None,
+    resampling: Resampling = Resampling.average,
+) -> tuple[np.ndarray, Affine, CRS | None]:
+    """Read one band as ``float64`` with NaN for nodata.
+
+    Parameters
+    ----------
+    path
+        Raster file or open rasterio dataset.
+    band
+        1-based band number.
+    grid
+        If given and the raster's grid differs, the band is resampled onto it with
+        ``resampling`` (use ``Resampling.sum`` for counts such as people, ``average`` for
+        dBm or radiance).
+
+    Returns
+    -------
+    (values, transform, crs)
+    """
+    ds, owned = _open(path)
+    try:
+        own = Grid.of(ds)
+        if grid is not None and not own.same_as(grid):
+            return (resample_to(ds, transform=grid.transform, shape=grid.shape, crs=grid.crs,
+                                resampling=resampling, band=band), grid.transform, grid.crs)
+        values = _masked_to_nan(ds.read(band, masked=True))
+        return values, own.transform, own.crs
+    finally:
+        if owned:
+            ds.close()
+
+
+def resample_to(
+    path: PathOrDataset,
+    *,
+    transform: Affine,
+    shape: tuple[int, int],
+    crs: Any,
+    resampling: Resampling | str = Resampling.average,
+    band: int = 1,
+) -> np.ndarray:
+    """Warp a raster band onto another grid (``float64``, NaN where there is no data).
+
+    ``Resampling.sum`` (GDAL ≥ 3.1) conserves totals such as people: each target pixel
+    gets the area-weighted sum of the source pixels it overlaps. ``average`` suits
+    intensive quantities (dBm, radiance).
+    """
+    if isinstance(resampling, str):
+        resampling = Resampling[resampling]
+    ds, owned = _open(path)
+    try:
+        src = _masked_to_nan(ds.read(band, masked=True))
+        dst = np.full((int(shape[0]), int(shape[1])), np.nan, dtype=np.float64)
+        reproject(
+            source=src, destination=dst,
+            src_transform=ds.transform, src_crs=ds.crs, src_nodata=np.nan,
+            dst_transform=transform, dst_crs=CRS.from_user_input(crs) if crs else ds.crs,
+            dst_nodata=np.nan, resampling=resampling,
+        )
+        return dst
+    finally:
+        if owned:
+            ds.close()
+
+
+def population_from_raster(
+    villages: gpd.GeoDataFrame,
+    path: PathOrDataset,
+    *,
+    band: int = 1,
+    progress: Progress | None = None,
+) -> pd.Series:
+    """People per village: the exact-fraction sum of a people-per-pixel raster.
+
+    Returns
+    -------
+    pandas.Series
+        ``float64`` named ``pop`` (people), aligned to ``villages.index``; NaN for a
+        village with no valid pixel (null geometry, outside the raster, all nodata).
+    """
+    index = ZonalIndex.from_raster(villages, path, progress=progress)
+    values, _, _ = read_band(path, band=band)
+    return pd.Series(index.sum(values), index=villages.index, name=POP, dtype="float64")
