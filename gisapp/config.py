@@ -184,6 +184,9 @@ class Thresholds:
         default_factory=lambda: {"2G": -100.0, "3G": -100.0, "4G": -110.0, "5G": -110.0}
     )
     pocket_share: float = 0.2
+    #: count pockets (lõm sóng) as signal gaps in the gap class; by default only
+    #: trắng sóng villages are (the national counts of "no-signal villages" are those)
+    pocket_is_gap: bool = False
     #: technologies that count as "signal" for the signal class (all by default)
     technologies: tuple[str, ...] = TECHNOLOGIES
     fibre_reach_m: float = 2000.0
