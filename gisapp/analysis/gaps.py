@@ -150,7 +150,7 @@ def combine_layers(
     # evidence: the best layer's label where covered, else what was checked
     labels = {lm.key: lm.label for lm in counted}
     kinds = {lm.key: lm.kind for lm in counted}
-    ev = best_layer.map(labels).fillna("")
+    ev = best_layer.map(lambda k: labels.get(k, ""))
     checked_kinds = pd.Series("", index=index, dtype="object")
     strongest = pd.Series("", index=index, dtype="object")
     for kind in reversed(S.KINDS):  # weakest first so the strongest ends up written
@@ -169,7 +169,7 @@ def combine_layers(
     not_cov = ("none of " + out[S.N_LAYERS].astype(str) + " layers covers the centre ("
                + checked_kinds + ")")
     out[S.SIGNAL_EVIDENCE] = ev.where(ev != "", not_cov.where(out[S.N_LAYERS] > 0, "no coverage layer"))
-    best_kind = best_layer.map(kinds).fillna("")
+    best_kind = best_layer.map(lambda k: kinds.get(k, ""))
     out[S.SIGNAL_KIND] = best_kind.where(best_kind != "", strongest)
     return out
 
