@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "VILLAGE_PREFIXES", "COMMUNE_PREFIXES", "fold", "normalise_name", "name_key", "slug",
+    "VILLAGE_PREFIXES", "COMMUNE_PREFIXES", "fold", "normalise_name", "name_key", "marked_key", "slug",
     "NameMatch", "match_by_name",
 ]
 
@@ -72,7 +72,7 @@ def _is_missing(name: Any) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _normalise_str(name: str) -> str:
+def _normalise_str(name: str, keep_marks: bool = False) -> str:
     raw = [t for t in _SPLIT.split(unicodedata.normalize("NFC", name).lower()) if t]
     n_prefix = 0
     for prefix in _PREFIXES:
@@ -83,7 +83,17 @@ def _normalise_str(name: str) -> str:
         ):
             n_prefix = n
             break
-    tokens = _NON_WORD.sub(" ", fold(" ".join(raw[n_prefix:]))).split()
+        # a multi-word prefix glued into one token, as in the census ("ThịTrấn X")
+        if n > 1 and len(raw) > 1 and (raw[0] == "".join(prefix) or (
+            raw[0].isascii() and raw[0] == fold("".join(prefix))
+        )):
+            n_prefix = 1
+            break
+    rest = " ".join(raw[n_prefix:])
+    if keep_marks:
+        tokens = _SPLIT.sub(" ", rest).split()
+    else:
+        tokens = _NON_WORD.sub(" ", fold(rest)).split()
     return _LEADING_ZEROS.sub("", " ".join(tokens))
 
 
@@ -93,7 +103,8 @@ def normalise_name(name: Any) -> str:
     NFC, lowercase, diacritics removed (đ → d), punctuation turned into spaces, spaces
     collapsed, one leading administrative prefix dropped (village level: thôn, bản,
     xóm, làng, ấp, khu, khu phố, tổ dân phố, TDP, tổ, buôn, plei/plây, khóm, sóc;
-    commune level: xã, phường, thị trấn, TT) and leading zeros of numbers removed.
+    commune level: xã, phường, thị trấn, TT; also glued, as in "ThịTrấn") and leading
+    zeros of numbers removed.
 
     Parameters
     ----------
@@ -116,6 +127,18 @@ def name_key(name: Any) -> str:
     return normalise_name(name).replace(" ", "")
 
 
+def marked_key(name: Any) -> str:
+    """Like :func:`name_key` but keeping diacritics: ``"Hoằng Đồng"`` → ``"hoằngđồng"``.
+
+    Names differing only by tone marks are different places (the 2019 census has 20
+    such pairs of communes within one district, e.g. Hoằng Đồng / Hoằng Đông), so
+    :func:`match_by_name` tries this key first.
+    """
+    if _is_missing(name):
+        return ""
+    return _normalise_str(str(name), True).replace(" ", "")
+
+
 def slug(text: Any) -> str:
     """ASCII identifier for column names: ``"Trạm y tế"`` → ``"tram_y_te"``."""
     if _is_missing(text):
@@ -123,12 +146,12 @@ def slug(text: Any) -> str:
     return _NON_WORD.sub("_", fold(str(text))).strip("_")
 
 
-def _keys(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`name_key` (the function runs once per distinct value)."""
+def _keys(values: pd.Series, func=name_key) -> np.ndarray:
+    """Vectorised key function (it runs once per distinct value)."""
     values = pd.Series(values, dtype=object)
     uniques = pd.unique(values)
-    mapping = {u: name_key(u) for u in uniques if not _is_missing(u)}
-    return values.map(mapping).fillna("").astype(object)
+    mapping = {u: func(u) for u in uniques if not _is_missing(u)}
+    return values.map(mapping).fillna("").to_numpy(dtype=object)
 
 
 @dataclass(frozen=True)
@@ -139,7 +162,9 @@ class NameMatch:
     ----------
     pairs
         Columns ``left_index``, ``right_index`` (index labels of the two tables) and
-        ``method`` (``"exact"``: same normalised name within the same normalised commune).
+        ``method``: ``"exact"`` (same normalised name within the same normalised
+        commune, diacritics included) or ``"folded"`` (equal once diacritics are
+        removed, e.g. "Huổi Lếch" and "Huoi Lech").
     unmatched_left, unmatched_right
         Rows of each table that found no partner and are not ambiguous, with their own
         columns plus ``name_key`` and ``commune_key``; ``unmatched_right`` also has
@@ -158,6 +183,31 @@ class NameMatch:
     @property
     def n_matched(self) -> int:
         return len(self.pairs)
+
+
+def _match_pass(
+    lk: pd.DataFrame, rk: pd.DataFrame, key: str, also_ambiguous: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One merge on (commune_key, key): matched positions and ambiguous positions.
+
+    ``also_ambiguous`` holds further (commune_key, key) pairs to treat as ambiguous.
+    """
+    cols = ["commune_key", key]
+    l_ok = lk[lk[key] != ""]
+    r_ok = rk[rk[key] != ""]
+    dup = pd.concat(
+        [l_ok.loc[l_ok.duplicated(cols, keep=False), cols],
+         r_ok.loc[r_ok.duplicated(cols, keep=False), cols],
+         *([also_ambiguous[cols]] if also_ambiguous is not None else [])]
+    ).drop_duplicates()
+    dup["_dup"] = True
+    l_amb = l_ok[cols].merge(dup, on=cols, how="left")["_dup"].notna().to_numpy()
+    r_amb = r_ok[cols].merge(dup, on=cols, how="left")["_dup"].notna().to_numpy()
+    merged = l_ok[~l_amb].merge(r_ok[~r_amb], on=cols, how="inner", suffixes=("_l", "_r"))
+    return (
+        merged["pos_l"].to_numpy(dtype=np.intp), merged["pos_r"].to_numpy(dtype=np.intp),
+        l_ok["pos"].to_numpy(dtype=np.intp)[l_amb], r_ok["pos"].to_numpy(dtype=np.intp)[r_amb],
+    )
 
 
 def match_by_name(
@@ -182,7 +232,7 @@ def match_by_name(
         Commune columns. When either is None, names are matched over the whole table
         (so the same name in two communes becomes ambiguous rather than wrongly matched).
     suggest
-        Add the closest unmatched left name of the same commune (difflib ratio ≥ 0.75)
+        Add the closest unmatched left name of the same commune (difflib ratio ≥ 0.6)
         to each unmatched right row, as a hint for the person fixing the list.
 
     Returns
@@ -192,71 +242,70 @@ def match_by_name(
 
     Notes
     -----
-    A row with an empty name never matches. A key that occurs twice on either side
-    within a commune is *ambiguous*: every row with that key, on both sides, is
-    reported in ``ambiguous`` and none is matched.
+    Two passes, each a pandas merge on keys: first names with their diacritics
+    (:func:`marked_key`), so "Hoằng Đồng" and "Hoằng Đông" stay apart; then the rest
+    without diacritics (:func:`name_key`), so "Huoi Lech" finds "Huổi Lếch". Communes
+    are always compared without diacritics. A row with an empty name never matches. A
+    key that occurs twice on either side within a commune is *ambiguous*: every row
+    with that key, on both sides, is reported in ``ambiguous`` and none is matched.
     """
     for frame, col, side in ((left, left_name, "left"), (right, right_name, "right")):
         if col not in frame.columns:
             raise KeyError(f"{side} table has no column '{col}'")
     use_commune = left_commune is not None and right_commune is not None
-    lk = pd.DataFrame(
-        {
-            "name_key": _keys(left[left_name]).to_numpy(),
-            "commune_key": _keys(left[left_commune]).to_numpy() if use_commune else "",
-            "pos": np.arange(len(left)),
-        }
-    )
-    rk = pd.DataFrame(
-        {
-            "name_key": _keys(right[right_name]).to_numpy(),
-            "commune_key": _keys(right[right_commune]).to_numpy() if use_commune else "",
-            "pos": np.arange(len(right)),
-        }
-    )
-    keycols = ["commune_key", "name_key"]
-    l_ok = lk[lk["name_key"] != ""]
-    r_ok = rk[rk["name_key"] != ""]
-    dup_keys = pd.concat(
-        [
-            l_ok.loc[l_ok.duplicated(keycols, keep=False), keycols],
-            r_ok.loc[r_ok.duplicated(keycols, keep=False), keycols],
-        ]
-    ).drop_duplicates()
-    l_amb = l_ok.merge(dup_keys, on=keycols, how="left", indicator=True)["_merge"].eq("both").to_numpy()
-    r_amb = r_ok.merge(dup_keys, on=keycols, how="left", indicator=True)["_merge"].eq("both").to_numpy()
-    l_unique, r_unique = l_ok[~l_amb], r_ok[~r_amb]
-    merged = l_unique.merge(r_unique, on=keycols, how="inner", suffixes=("_l", "_r"))
+
+    def _frame(df: pd.DataFrame, name: str, commune: str | None) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "name_key": _keys(df[name]),
+                "marked_key": _keys(df[name], marked_key),
+                "commune_key": _keys(df[commune]) if use_commune else np.full(len(df), "", dtype=object),
+                "pos": np.arange(len(df), dtype=np.intp),
+            }
+        )
+
+    lk = _frame(left, left_name, left_commune)
+    rk = _frame(right, right_name, right_commune)
+    l1, r1, la1, ra1 = _match_pass(lk, rk, "marked_key")
+    l_rest = np.ones(len(lk), dtype=bool)
+    l_rest[np.concatenate([l1, la1])] = False
+    r_rest = np.ones(len(rk), dtype=bool)
+    r_rest[np.concatenate([r1, ra1])] = False
+    # a row whose name equals, without diacritics, a name found ambiguous with them is
+    # ambiguous too ("Nga Thành" when "Nga Thanh" is listed twice)
+    amb1 = pd.concat([lk.iloc[la1], rk.iloc[ra1]])
+    l2, r2, la2, ra2 = _match_pass(lk[l_rest], rk[r_rest], "name_key", amb1)
+    lpos, rpos = np.concatenate([l1, l2]), np.concatenate([r1, r2])
     pairs = pd.DataFrame(
         {
-            "left_index": left.index.to_numpy()[merged["pos_l"].to_numpy()],
-            "right_index": right.index.to_numpy()[merged["pos_r"].to_numpy()],
-            "method": pd.Series(["exact"] * len(merged), dtype=object),
+            "left_index": left.index.to_numpy()[lpos],
+            "right_index": right.index.to_numpy()[rpos],
+            "method": pd.Series(["exact"] * len(l1) + ["folded"] * len(l2), dtype=object),
         }
     )
+    l_amb, r_amb = np.concatenate([la1, la2]), np.concatenate([ra1, ra2])
 
-    def _rest(frame: pd.DataFrame, keys: pd.DataFrame, used: np.ndarray, amb_pos: np.ndarray) -> pd.DataFrame:
+    def _rest(frame: pd.DataFrame, keys: pd.DataFrame, used: np.ndarray, amb: np.ndarray) -> pd.DataFrame:
         mask = np.ones(len(frame), dtype=bool)
         mask[used] = False
-        mask[amb_pos] = False
+        mask[amb] = False
         out = frame.iloc[mask].copy()
         out["name_key"] = keys["name_key"].to_numpy()[mask]
         out["commune_key"] = keys["commune_key"].to_numpy()[mask]
         return out
 
-    l_amb_pos = l_ok["pos"].to_numpy()[l_amb]
-    r_amb_pos = r_ok["pos"].to_numpy()[r_amb]
-    unmatched_left = _rest(left, lk, merged["pos_l"].to_numpy(), l_amb_pos)
-    unmatched_right = _rest(right, rk, merged["pos_r"].to_numpy(), r_amb_pos)
+    unmatched_left = _rest(left, lk, lpos, l_amb)
+    unmatched_right = _rest(right, rk, rpos, r_amb)
 
     def _amb(frame: pd.DataFrame, keys: pd.DataFrame, pos: np.ndarray, side: str,
              name_col: str, commune_col: str | None) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "side": [side] * len(pos),
+                "side": pd.Series([side] * len(pos), dtype=object),
                 "index": frame.index.to_numpy()[pos],
-                "name": frame[name_col].to_numpy()[pos],
-                "commune": (frame[commune_col].to_numpy()[pos] if commune_col else [pd.NA] * len(pos)),
+                "name": frame[name_col].to_numpy(dtype=object)[pos],
+                "commune": (frame[commune_col].to_numpy(dtype=object)[pos] if commune_col
+                            else np.full(len(pos), None, dtype=object)),
                 "name_key": keys["name_key"].to_numpy()[pos],
                 "commune_key": keys["commune_key"].to_numpy()[pos],
             }
@@ -264,18 +313,18 @@ def match_by_name(
 
     ambiguous = pd.concat(
         [
-            _amb(left, lk, l_amb_pos, "left", left_name, left_commune if use_commune else None),
-            _amb(right, rk, r_amb_pos, "right", right_name, right_commune if use_commune else None),
+            _amb(left, lk, np.sort(l_amb), "left", left_name, left_commune if use_commune else None),
+            _amb(right, rk, np.sort(r_amb), "right", right_name, right_commune if use_commune else None),
         ],
         ignore_index=True,
     )
     if suggest:
         unmatched_right["suggestion"] = _suggestions(unmatched_left, unmatched_right, left_name)
-    if len(ambiguous) or len(unmatched_right):
-        log.info(
-            "name match: %d pairs, %d unmatched left, %d unmatched right, %d ambiguous rows",
-            len(pairs), len(unmatched_left), len(unmatched_right), len(ambiguous),
-        )
+    log.info(
+        "name match: %d pairs (%d without diacritics), %d unmatched left, %d unmatched right, "
+        "%d ambiguous rows", len(pairs), len(l2), len(unmatched_left), len(unmatched_right),
+        len(ambiguous),
+    )
     return NameMatch(pairs, unmatched_left, unmatched_right, ambiguous)
 
 
@@ -295,7 +344,7 @@ def _suggestions(ul: pd.DataFrame, ur: pd.DataFrame, left_name: str) -> pd.Serie
     values = []
     for ck, key in zip(ur["commune_key"], ur["name_key"]):
         pool = cands.get(ck)
-        best = difflib.get_close_matches(key, list(pool), n=1, cutoff=0.75) if (pool and key) else []
+        best = difflib.get_close_matches(key, list(pool), n=1, cutoff=0.6) if (pool and key) else []
         values.append(pool[best[0]] if best else pd.NA)
     out[:] = values
     return out
