@@ -459,7 +459,7 @@ def config_to_dict(cfg: RunConfig, *, relative_to: Path | None = None) -> dict[s
                 if f.name == "base_dir":
                     continue
                 v = conv(getattr(obj, f.name))
-                if v is not None and v != () and v != {}:
+                if v is not None and v != [] and v != {}:
                     out[f.name] = v
             return out
         if isinstance(obj, tuple):
