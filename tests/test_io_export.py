@@ -1,0 +1,259 @@
+"""Writers: every format re-read by a different library; injection stays inert; atomic."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import shapely
+from lxml import etree
+
+from gisapp import schema
+from gisapp.io import export
+from gisapp.io.export import (
+    write_all, write_csv, write_geojson, write_gpkg, write_kml, write_manifest, write_xlsx,
+)
+
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://x","y")'
+KML = "{http://www.opengis.net/kml/2.2}"
+
+
+@pytest.fixture
+def villages() -> gpd.GeoDataFrame:
+    square = shapely.box(105.0, 21.0, 105.01, 21.01)
+    holed = shapely.Polygon(shapely.box(105.1, 21.0, 105.2, 21.1).exterior.coords,
+                            [shapely.box(105.12, 21.02, 105.14, 21.04).exterior.coords])
+    multi = shapely.MultiPolygon([shapely.box(105.3, 21.0, 105.31, 21.01),
+                                  shapely.box(105.32, 21.0, 105.33, 21.01)])
+    point = shapely.Point(105.123456789, 21.987654321)
+    return gpd.GeoDataFrame(
+        {
+            schema.ID: ["v1", "v2", "v3", "v4"],
+            schema.NAME: [SCRIPT, FORMULA, "Bản Nà Xạ", "-1+2"],
+            schema.COMMUNE: ["Xã Mường Lạn", "Xã Mường Lạn", "Xã [A]/B:C*?", None],
+            schema.POP: [120.0, np.nan, 80.0, 33.0],
+            schema.GAP_CLASS: ["no_signal", "no_power_no_signal", "served", "no_signal"],
+            schema.PRIORITY_RANK: [2.0, 1.0, np.nan, 3.0],
+            schema.CENTRE_ANY: pd.array([True, None, False, False], dtype="boolean"),
+        },
+        geometry=[square, holed, multi, point], crs=4326,
+    )
+
+
+@pytest.fixture
+def summary() -> pd.DataFrame:
+    return pd.DataFrame({"level": ["commune", "province"], schema.COMMUNE: ["Xã Mường Lạn", None],
+                         "villages": [2, 4]})
+
+
+def test_gpkg_read_back_with_sqlite(tmp_path, villages):
+    p = write_gpkg(villages, tmp_path / "v.gpkg")
+    con = sqlite3.connect(p)
+    try:
+        (n,) = con.execute("SELECT count(*) FROM villages").fetchone()
+        names = [r[0] for r in con.execute(f"SELECT {schema.NAME} FROM villages ORDER BY fid")]
+        (srs,) = con.execute("SELECT srs_id FROM gpkg_geometry_columns "
+                             "WHERE table_name='villages'").fetchone()
+    finally:
+        con.close()
+    assert n == 4 and names == [SCRIPT, FORMULA, "Bản Nà Xạ", "-1+2"] and srs == 4326
+
+
+def test_geojson_rfc7946(tmp_path, villages):
+    p = write_geojson(villages.to_crs(3405), tmp_path / "v.geojson")
+    doc = json.loads(p.read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    feats = doc["features"]
+    assert [f["properties"][schema.NAME] for f in feats] == [SCRIPT, FORMULA, "Bản Nà Xạ", "-1+2"]
+    assert feats[1]["properties"][schema.POP] is None
+    assert feats[1]["properties"][schema.CENTRE_ANY] is None
+    lon, lat = feats[3]["geometry"]["coordinates"]
+    assert (lon, lat) == pytest.approx((105.1234568, 21.9876543), abs=2e-7)  # lon first
+    assert len(repr(lon).split(".")[1]) <= 7
+    assert feats[1]["geometry"]["type"] == "Polygon" and len(feats[1]["geometry"]["coordinates"]) == 2
+    assert feats[2]["geometry"]["type"] == "MultiPolygon"
+    ring = shapely.LinearRing(feats[0]["geometry"]["coordinates"][0])
+    assert ring.is_ccw                                        # RFC 7946 right-hand rule
+    assert feats[0]["id"] == "v1"
+
+
+def test_csv_bom_no_geometry_and_formula_neutralised(tmp_path, villages):
+    p = write_csv(villages, tmp_path / "v.csv")
+    raw = p.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with open(p, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert "geometry" not in rows[0]
+    assert rows[0][schema.NAME] == SCRIPT
+    assert rows[1][schema.NAME] == "'" + FORMULA
+    assert rows[3][schema.NAME] == "'-1+2"
+    assert rows[2][schema.NAME] == "Bản Nà Xạ"
+    assert rows[0][schema.POP] == "120.0"                   # numbers untouched
+    neg = pd.DataFrame({"x": [-5.0], "s": ["@SUM(A1)"]})
+    with open(write_csv(neg, tmp_path / "n.csv"), encoding="utf-8-sig") as fh:
+        assert list(csv.reader(fh))[1] == ["-5.0", "'@SUM(A1)"]
+
+
+def test_xlsx_sheets_and_inert_formulas(tmp_path, villages, summary):
+    p = write_xlsx(villages, summary, tmp_path / "v.xlsx", title="Synthetic data — demo")
+    wb = openpyxl.load_workbook(p)
+    assert wb.sheetnames[:2] == ["Summary", "Ranked"]
+    communes = wb.sheetnames[2:]
+    assert communes == ["Xã Mường Lạn", "Xã _A__B_C__", "(none)"]
+    assert all(len(s) <= 31 for s in wb.sheetnames)
+    s = wb["Summary"]
+    assert s["A1"].value == "Synthetic data — demo" and s["A3"].value == "level"
+    assert s.freeze_panes == "A4"
+    r = wb["Ranked"]
+    assert r.freeze_panes == "A2"
+    header = [c.value for c in r[1]]
+    assert "geometry" not in header
+    name_col = header.index(schema.NAME) + 1
+    names = [r.cell(row=i, column=name_col).value for i in range(2, 6)]
+    assert names == [FORMULA, SCRIPT, "-1+2", "Bản Nà Xạ"]   # by rank, unranked last
+    cell = r.cell(row=2, column=name_col)
+    assert cell.data_type == "s" and cell.quotePrefix          # text, not a formula
+    assert r.column_dimensions["A"].width >= 8
+    assert wb["Xã Mường Lạn"].max_row == 3
+    # raw XML: the formula string never appears inside an <f> element
+    import zipfile
+    with zipfile.ZipFile(p) as zf:
+        xml = b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    assert b"<f>" not in xml
+
+
+def test_xlsx_sheet_names_unique_after_sanitising(tmp_path, villages, summary):
+    v = villages.copy()
+    v[schema.COMMUNE] = ["A" * 40, "A" * 41, "summary", "A/B"]
+    wb = openpyxl.load_workbook(write_xlsx(v, summary, tmp_path / "u.xlsx"))
+    names = wb.sheetnames
+    assert len({n.lower() for n in names}) == len(names) == 6
+    assert "A" * 31 in names and ("A" * 27 + " (2)") in names and "summary (2)" in names
+
+
+def test_kml_structure_and_escaping(tmp_path, villages):
+    p = write_kml(villages.to_crs(3405), tmp_path / "v.kml")
+    raw = p.read_bytes()
+    assert b"<script>" not in raw and b"&lt;script&gt;" in raw
+    root = etree.parse(str(p)).getroot()
+    assert root.tag == f"{KML}kml"
+    folders = root.findall(f"{KML}Document/{KML}Folder")
+    counts = {f.findtext(f"{KML}name"): len(f.findall(f"{KML}Placemark")) for f in folders}
+    assert counts == {"no_power_no_signal": 1, "no_signal": 2, "served": 1}
+    assert not list(root.iter("script"))                  # text, never an element
+    pms = {pm.findtext(f"{KML}name"): pm for pm in root.iter(f"{KML}Placemark")}
+    assert set(pms) == {SCRIPT, FORMULA, "Bản Nà Xạ", "-1+2"}
+    holed = pms[FORMULA]
+    assert len(holed.findall(f"{KML}Polygon/{KML}innerBoundaryIs")) == 1
+    assert len(pms["Bản Nà Xạ"].findall(f"{KML}MultiGeometry/{KML}Polygon")) == 2
+    coords = pms["-1+2"].findtext(f"{KML}Point/{KML}coordinates")
+    lon, lat = map(float, coords.split(","))
+    assert (lon, lat) == pytest.approx((105.1234568, 21.9876543), abs=2e-7)
+    assert pms[SCRIPT].findtext(f"{KML}styleUrl") == "#gap_no_signal"
+    styles = {s.get("id") for s in root.findall(f"{KML}Document/{KML}Style")}
+    assert {f"gap_{g}" for g in schema.GapClass} == styles
+    data = {d.get("name"): d.findtext(f"{KML}value")
+            for d in pms[SCRIPT].findall(f"{KML}ExtendedData/{KML}Data")}
+    assert data[schema.COMMUNE] == "Xã Mường Lạn" and data[schema.POP] == "120.0"
+    # child order inside Placemark follows the KML 2.2 schema
+    order = [etree.QName(c).localname for c in holed]
+    assert order == ["name", "styleUrl", "ExtendedData", "Polygon"]
+
+
+@pytest.mark.parametrize("writer,suffix", [(write_csv, "csv"), (write_geojson, "geojson"),
+                                           (write_kml, "kml")])
+def test_byte_identical_twice(tmp_path, villages, writer, suffix):
+    a = writer(villages, tmp_path / f"a.{suffix}").read_bytes()
+    b = writer(villages.copy(), tmp_path / f"b.{suffix}").read_bytes()
+    assert a == b and len(a) > 100
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, villages, summary, monkeypatch):
+    target = tmp_path / "v.csv"
+
+    def broken_to_csv(self, path, *args, **kwargs):
+        with open(path, "w") as fh:
+            fh.write("half,a,row")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken_to_csv)
+    with pytest.raises(OSError, match="disk full"):
+        write_csv(villages, target)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_write_keeps_previous_file(tmp_path, villages, monkeypatch):
+    target = tmp_path / "v.kml"
+    write_kml(villages, target)
+    before = target.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("killed midway")
+
+    monkeypatch.setattr(export.ET.ElementTree, "write", boom)
+    with pytest.raises(RuntimeError, match="killed midway"):
+        write_kml(villages.iloc[:1], target)
+    assert target.read_bytes() == before
+    assert [f.name for f in tmp_path.iterdir()] == ["v.kml"]
+
+
+def test_interrupted_gpkg_write(tmp_path, villages, monkeypatch):
+    import pyogrio
+
+    real = pyogrio.write_dataframe
+
+    def half(df, path, **kw):
+        real(df.iloc[:1], path, **kw)
+        raise RuntimeError("crash after the first row")
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", half)
+    with pytest.raises(RuntimeError, match="crash after"):
+        write_gpkg(villages, tmp_path / "v.gpkg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_caller_frame_unchanged(tmp_path, villages, summary):
+    before = villages.copy()
+    write_all(villages, summary, {"version": "x"}, tmp_path)
+    pd.testing.assert_frame_equal(villages, before)
+
+
+def test_write_all_and_manifest(tmp_path, villages, summary):
+    manifest = {"version": "0.1", "config": {"a": 1}}
+    out = write_all(villages.to_crs(3405), summary, manifest, tmp_path / "out", title="demo")
+    assert set(out) == {"gpkg", "geojson", "csv", "xlsx", "kml", "summary", "manifest"}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "manifest.json", "summary.csv", "villages.csv", "villages.geojson", "villages.gpkg",
+        "villages.kml", "villages.xlsx"]
+    m = json.loads(out["manifest"].read_text(encoding="utf-8"))
+    assert m["config"] == {"a": 1} and "outputs" not in manifest
+    assert m["outputs"]["villages.csv"] == export.file_sha256(out["csv"])
+    assert len(m["outputs"]) == 6
+    with pytest.raises(ValueError, match="unknown export format"):
+        write_all(villages, summary, manifest, tmp_path / "x", formats=("shp",))
+
+
+def test_empty_frame_writes_headers(tmp_path, villages, summary):
+    empty = villages.iloc[:0]
+    with open(write_csv(empty, tmp_path / "e.csv"), encoding="utf-8-sig") as fh:
+        assert next(csv.reader(fh))[0] == schema.ID
+    assert json.loads(write_geojson(empty, tmp_path / "e.geojson").read_text())["features"] == []
+    root = etree.parse(str(write_kml(empty, tmp_path / "e.kml"))).getroot()
+    assert root.findall(f"{KML}Document/{KML}Folder") == []
+    wb = openpyxl.load_workbook(write_xlsx(empty, summary, tmp_path / "e.xlsx"))
+    assert wb.sheetnames == ["Summary", "Ranked"]
+
+
+def test_manifest_and_sha(tmp_path):
+    p = write_manifest({"b": 1, "a": "Đ"}, tmp_path / "m.json")
+    assert p.read_text(encoding="utf-8") == '{\n  "a": "Đ",\n  "b": 1\n}\n'
+    import hashlib
+    assert export.file_sha256(p) == hashlib.sha256(p.read_bytes()).hexdigest()
