@@ -368,6 +368,9 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
     geoms = gdf.geometry.to_numpy()
     names = attrs[name_col].astype(object).to_numpy() if name_col in attrs.columns else None
     gap_values = set(map(str, GAP_COLOURS))
+    gaps = attrs[schema.GAP_CLASS].astype(object).to_numpy() \
+        if schema.GAP_CLASS in attrs.columns else None
+    desc_values = {c: attrs[c].astype(object).to_numpy() for c in desc}
     for folder_value in folders:
         folder = _sub(doc, "Folder")
         _sub(folder, "name", folder_value)
@@ -375,14 +378,13 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
             pm = _sub(folder, "Placemark")
             label = _plain(names[i]) if names is not None else None
             _sub(pm, "name", "" if label is None else label)
-            gap = str(_plain(attrs[schema.GAP_CLASS].iloc[i])) \
-                if schema.GAP_CLASS in attrs.columns else None
+            gap = str(_plain(gaps[i])) if gaps is not None else None
             if gap in gap_values:
                 _sub(pm, "styleUrl", f"#gap_{gap}")
             if desc:
                 ext = _sub(pm, "ExtendedData")
                 for c in desc:
-                    v = _json_value(attrs[c].iloc[i])
+                    v = _json_value(desc_values[c][i])
                     _sub(_sub(ext, "Data", name=str(c)), "value", "" if v is None else v)
             g = geoms[i]
             if g is not None and not g.is_empty:
