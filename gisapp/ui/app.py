@@ -1,0 +1,150 @@
+"""The planners' page: choices → run config → pipeline (cached) → map, figures, tables.
+
+:func:`main` is what ``streamlit_app.py`` calls. The slow stage
+(:func:`gisapp.pipeline.measure`: reading and joining) is cached per set of inputs with
+``st.cache_resource``; thresholds, rules, weights and filters only re-run the cheap
+:func:`gisapp.pipeline.assess` and the drawing. Every error is caught at the page
+boundary: a :class:`~gisapp.errors.GisappError` shows its message, anything else a
+generic message, with the traceback in the server log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from gisapp.config import PowerRules, RunConfig, Thresholds, Weights, config_to_dict
+from gisapp.ui import components as C
+from gisapp.ui import present
+from gisapp.ui.assets import MapAssets, install_static
+from gisapp.ui.i18n import t
+
+__all__ = ["Engine", "default_engine", "main", "measure_key"]
+
+log = logging.getLogger(__name__)
+
+
+def _demo_config() -> RunConfig:
+    from gisapp.demo import demo_config
+
+    return demo_config()
+
+
+def _measure(config: RunConfig, *, progress=None) -> Any:
+    from gisapp.pipeline import measure
+
+    return measure(config, progress=progress)
+
+
+def _assess(measured: Any, config: RunConfig) -> Any:
+    from gisapp.pipeline import assess
+
+    return assess(measured, config)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What the page calls; tests swap in a smaller demo."""
+
+    name: str = "gisapp"
+    demo_config: Callable[[], RunConfig] = field(default=_demo_config)
+    measure: Callable[..., Any] = field(default=_measure)
+    assess: Callable[[Any, RunConfig], Any] = field(default=_assess)
+
+
+def default_engine() -> Engine:
+    return Engine()
+
+
+def measure_key(config: RunConfig, engine_name: str = "gisapp") -> str:
+    """Cache key of the slow stage: the config without thresholds, rules and weights
+    (which only :func:`assess` reads), plus each input file's size and mtime."""
+    neutral = config.replace(thresholds=Thresholds(), power=PowerRules(), weights=Weights())
+    stamps = []
+    for p in config.input_paths():
+        try:
+            st_ = Path(p).stat()
+            stamps.append((str(p), st_.st_size, st_.st_mtime_ns))
+        except OSError:
+            stamps.append((str(p), None, None))
+    blob = json.dumps([engine_name, config_to_dict(neutral), stamps], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_measure(key: str, _engine: Engine, _config: RunConfig, _progress) -> Any:
+    return _engine.measure(_config, progress=_progress)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _cached_demo_config(name: str, _engine: Engine) -> RunConfig:
+    return _engine.demo_config()
+
+
+def _base_config(lang: str, engine: Engine, source: str, max_mb: float) -> RunConfig | None:
+    if source == "upload":
+        return C.upload_section(lang, max_mb=max_mb)
+    if source == "config":
+        return C.config_upload(lang)
+    return _cached_demo_config(engine.name, engine)
+
+
+def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
+    st.title(t("title", lang))
+    st.caption(t("subtitle", lang))
+    source = C.source_choice(lang)
+    base = _base_config(lang, engine, source, max_mb=200.0)
+    if base is None:
+        return
+    scope = measure_key(base, engine.name)[:10]
+    config = C.rule_controls(lang, base, scope=scope)
+    C.config_download(lang, config)
+
+    key = measure_key(config, engine.name)
+    bar = st.progress(0.0, text=t("computing", lang))
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{t('computing', lang)} {message}")
+
+    try:
+        measured = _cached_measure(key, engine, config, progress)
+    finally:
+        bar.empty()
+    result = engine.assess(measured, config)
+    if config.options.synthetic:
+        st.warning(t("synthetic_note", lang))
+
+    keys = present.layer_carriers(result.config, result.layers)
+    filters = C.filter_controls(lang, result.villages, keys)
+    tiles = C.basemap_choice(lang)
+    shown = present.filter_villages(result.villages, filters)
+
+    C.headline_metrics(lang, present.headline(shown))
+    C.map_section(lang, shown, result.layers, keys=keys, filters=filters, tiles=tiles, assets=assets)
+    C.table_section(lang, shown, present.table_columns(list(shown.columns), keys, filters))
+    C.chart_section(lang, shown)
+    title = config.options.name + (" (synthetic data)" if config.options.synthetic else "")
+    C.download_section(lang, shown, result.summary, keys, title=title)
+    C.report_section(lang, result.report)
+
+
+def main(*, engine: Engine | None = None, app_dir: str | Path | None = None) -> None:
+    """Render the page. ``app_dir`` is the folder of the script (for ``static/``)."""
+    st.set_page_config(page_title="gisapp", layout="wide")
+    engine = engine or default_engine()
+    assets = MapAssets.streamlit()
+    lang = "vi"
+    try:
+        if app_dir is not None:
+            install_static(app_dir)
+        lang = C.language_switch()
+        _page(lang, engine, assets)
+    except Exception as exc:  # the page boundary: never a traceback on screen
+        C.show_error(exc, lang)

@@ -1,0 +1,388 @@
+"""Streamlit sections of the page. Each takes the language and what it shows.
+
+Only this module and :mod:`gisapp.ui.app` import Streamlit. They compute nothing:
+rows and counts come from :mod:`gisapp.ui.present`, the result from the pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import logging
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+import tomli_w
+from streamlit_folium import st_folium
+
+from gisapp import schema as S
+from gisapp.config import WEIGHT_PRESETS, PowerRules, RunConfig, Weights, config_to_dict
+from gisapp.io import export
+from gisapp.ui import present
+from gisapp.ui.assets import MapAssets
+from gisapp.ui.i18n import gap_label, t
+from gisapp.ui.inputs import ACCEPTED_EXT, ROLES, Assignment, config_from_assignments, config_from_toml, save_upload
+from gisapp.ui.map import GAP_COLOURS, OSM_TILES, build_map
+
+__all__ = [
+    "language_switch", "source_choice", "upload_section", "config_upload", "rule_controls",
+    "filter_controls", "headline_metrics", "map_section", "table_section", "chart_section",
+    "download_section", "config_download", "show_error",
+]
+
+log = logging.getLogger(__name__)
+
+MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "gpkg": "application/geopackage+sqlite3",
+    "zip": "application/zip",
+}
+FORMATS = ("csv", "xlsx", "geojson", "kml", "gpkg")
+
+
+def show_error(exc: BaseException, lang: str) -> None:
+    """A plain message: the GisappError's text, or a generic one (traceback to the log)."""
+    from gisapp.errors import GisappError
+
+    if isinstance(exc, GisappError):
+        log.info("user error: %s", exc)
+        st.error(str(exc))
+    else:
+        log.error("unexpected error in the app", exc_info=exc)
+        st.error(t("error_unexpected", lang))
+
+
+# ------------------------------------------------------------------------- sidebar: data
+
+
+def language_switch() -> str:
+    return st.sidebar.radio("Ngôn ngữ / Language", ("vi", "en"), horizontal=True, key="lang",
+                            format_func=lambda x: {"vi": "Tiếng Việt", "en": "English"}[x])
+
+
+def source_choice(lang: str) -> str:
+    return st.sidebar.radio(t("source", lang), ("demo", "upload", "config"), key="source",
+                            format_func=lambda x: t(f"source_{x}", lang))
+
+
+def _upload_dir() -> Path:
+    if "upload_dir" not in st.session_state:
+        st.session_state["upload_dir"] = tempfile.mkdtemp(prefix="gisapp-upload-")
+    return Path(st.session_state["upload_dir"])
+
+
+def upload_section(lang: str, *, max_mb: float) -> RunConfig | None:
+    """File uploader with a role (and carrier, technology, columns) per file.
+
+    Returns the config once the planner presses "Run", else the last one built.
+    Raises GisappError subclasses (shown by the page) for bad files.
+    """
+    files = st.file_uploader(
+        t("upload_files", lang), accept_multiple_files=True, key="uploads",
+        type=[e.lstrip(".") for e in ACCEPTED_EXT], help=t("upload_help", lang, mb=max_mb),
+    )
+    if not files:
+        st.info(t("upload_first", lang))
+        return None
+    assignments: list[Assignment] = []
+    for i, f in enumerate(files):
+        with st.expander(f.name, expanded=True):
+            role = st.selectbox(t("role", lang), ROLES, key=f"role_{i}_{f.name}",
+                                format_func=lambda r: t(f"role_{r}", lang),
+                                index=0 if i == 0 else len(ROLES) - 1)
+            carrier, tech, kind, cols = "", "4G", "declared", {}
+            if role in ("coverage", "signal"):
+                c1, c2, c3 = st.columns(3)
+                carrier = c1.text_input(t("carrier", lang), key=f"carrier_{i}_{f.name}")
+                tech = c2.selectbox(t("technology", lang), S.TECHNOLOGIES, index=2,
+                                    key=f"tech_{i}_{f.name}")
+                kind = c3.selectbox(t("kind", lang), S.KINDS, key=f"kind_{i}_{f.name}",
+                                    index=1 if role == "coverage" else 0,
+                                    format_func=lambda k: t(f"kind_{k}", lang))
+            elif role in ("villages", "electricity", "towers"):
+                names = {"villages": ("id", "name", "commune", "population", "lon", "lat"),
+                         "electricity": ("id", "name", "commune", "status"),
+                         "towers": ("lon", "lat")}[role]
+                cs = st.columns(3)
+                for j, n in enumerate(names):
+                    cols[n] = cs[j % 3].text_input(t(f"col_{n}", lang), key=f"col_{n}_{i}_{f.name}")
+            assignments.append(Assignment(path=Path(f.name), role=role, carrier=carrier,
+                                          technology=tech, kind=kind, columns=cols))
+    if st.button(t("run", lang), key="run_uploads", type="primary"):
+        folder = _upload_dir()
+        saved = [
+            dataclasses.replace(a, path=save_upload(f.name, f.getvalue(), folder, max_mb=max_mb))
+            for a, f in zip(assignments, files) if a.role != "ignore"
+        ]
+        st.session_state["upload_config"] = config_from_assignments(saved)
+    return st.session_state.get("upload_config")
+
+
+def config_upload(lang: str) -> RunConfig | None:
+    f = st.file_uploader(t("config_file", lang), type=["toml"], key="config_upload")
+    if f is None:
+        return None
+    return config_from_toml(f.getvalue(), base_dir=Path.cwd())
+
+
+# ------------------------------------------------------------------- sidebar: controls
+
+
+def _preset_for(w: Weights) -> str | None:
+    for name, p in WEIGHT_PRESETS.items():
+        if p == w:
+            return name
+    return None
+
+
+def rule_controls(lang: str, base: RunConfig, *, scope: str) -> RunConfig:
+    """Thresholds per technology, pocket share, electricity rules and weights.
+
+    ``scope`` (a short id of the data) keys the widgets, so loading other data resets
+    them to that data's settings.
+    """
+    sb = st.sidebar
+    th, pw = base.thresholds, base.power
+    with sb.expander(t("settings", lang), expanded=False):
+        dbm = {tech: st.number_input(t("threshold", lang, tech=tech), value=float(th.dbm.get(tech, -110.0)),
+                                     min_value=-140.0, max_value=-40.0, step=1.0, key=f"th_{tech}_{scope}")
+               for tech in S.TECHNOLOGIES}
+        pocket = st.slider(t("pocket_share", lang), 0.0, 1.0, float(th.pocket_share), 0.05,
+                           key=f"pocket_{scope}")
+        grid_max = st.number_input(t("grid_max_m", lang), 0.0, 100_000.0, float(pw.grid_max_m), 100.0,
+                                   key=f"gridmax_{scope}")
+        grid_unknown = st.number_input(t("grid_unknown_m", lang), 0.0, 100_000.0,
+                                       float(max(pw.grid_unknown_m, grid_max)), 100.0,
+                                       key=f"gridunk_{scope}")
+        lights = st.number_input(t("lights_min", lang), 0.0, 100.0, float(pw.lights_min_radiance), 0.1,
+                                 key=f"lights_{scope}")
+    with sb.expander(t("weights", lang), expanded=True):
+        names = list(WEIGHT_PRESETS)
+        own = _preset_for(base.weights)
+        if own is None:
+            names = ["custom", *names]
+        preset = st.selectbox(t("preset", lang), names, index=names.index(own) if own else 0,
+                              key=f"preset_{scope}", format_func=lambda p: t(f"preset_{p}", lang))
+        start = base.weights if preset == "custom" else WEIGHT_PRESETS[preset]
+        parts = {}
+        for name in ("population", "dist_grid", "dist_site", "facilities"):
+            parts[name] = st.slider(t(f"w_{name}", lang), 0.0, 1.0, float(getattr(start, name)), 0.05,
+                                    key=f"w_{name}_{preset}_{scope}")
+    return base.replace(
+        thresholds=dataclasses.replace(th, dbm=dbm, pocket_share=pocket),
+        power=PowerRules(grid_max_m=grid_max, grid_unknown_m=max(grid_unknown, grid_max),
+                         lights_min_radiance=lights),
+        weights=dataclasses.replace(start, **parts),
+    )
+
+
+def filter_controls(lang: str, villages: pd.DataFrame, keys: dict[str, tuple[str, str]]) -> present.Filters:
+    sb = st.sidebar
+    sb.subheader(t("filters", lang))
+    communes = sb.multiselect(t("f_commune", lang), present.unique_sorted(villages[S.COMMUNE]),
+                              key="f_commune", placeholder=t("all", lang))
+    gaps = sb.multiselect(t("f_gap", lang), [g.value for g in S.GapClass], key="f_gap",
+                          format_func=lambda g: gap_label(g, lang), placeholder=t("all", lang))
+    carriers = sb.multiselect(t("f_carrier", lang), sorted({c for c, _ in keys.values()}),
+                              key="f_carrier", placeholder=t("all", lang))
+    techs = sb.multiselect(t("f_technology", lang), sorted({x for _, x in keys.values()}),
+                           key="f_technology", placeholder=t("all", lang))
+    return present.Filters(tuple(communes), tuple(gaps), tuple(carriers), tuple(techs))
+
+
+def basemap_choice(lang: str) -> str | None:
+    choice = st.sidebar.selectbox(t("basemap", lang), ("none", "osm"), key="basemap",
+                                  format_func=lambda b: t(f"basemap_{b}", lang))
+    return OSM_TILES if choice == "osm" else None
+
+
+# ----------------------------------------------------------------------------- body
+
+
+def headline_metrics(lang: str, figures: dict) -> None:
+    st.subheader(t("headline", lang))
+    cols = st.columns(len(S.GapClass) + 2)
+    for col, g in zip(cols, S.GapClass):
+        col.metric(gap_label(g.value, lang), present.fmt_int(figures["villages"][g.value], lang),
+                   f"{present.fmt_int(figures['pop'][g.value], lang)} {t('m_people', lang)}",
+                   delta_color="off")
+    cols[-2].metric(t("m_share_4g", lang), present.fmt_share(figures["share_pop_4g"], lang))
+    cols[-1].metric(t("m_share_signal", lang), present.fmt_share(figures["share_villages_with_signal"], lang))
+
+
+def map_section(lang: str, villages: gpd.GeoDataFrame, layers: dict, *, keys: dict,
+                filters: present.Filters, tiles: str | None, assets: MapAssets) -> None:
+    """The map; a click on a village stores its id in ``st.session_state["selected_village"]``."""
+    st.subheader(t("map", lang))
+    st.caption(t("click_hint", lang))
+    selected = st.session_state.get("selected_village")
+    m = build_map(villages, layers, assets=assets, lang=lang, tiles=tiles, selected_id=selected,
+                  layer_keys=keys, carriers=filters.carriers, technologies=filters.technologies)
+    out = st_folium(m, key="village_map", height=560, use_container_width=True,
+                    returned_objects=["last_active_drawing"])
+    drawing = (out or {}).get("last_active_drawing") or {}
+    vid = (drawing.get("properties") or {}).get("village_id")
+    if vid is not None:
+        vid = html.unescape(str(vid))
+        if vid != selected:
+            st.session_state["selected_village"] = vid
+            st.rerun()
+
+
+def _labels(lang: str) -> dict[str, str]:
+    return {S.NAME: t("t_name", lang), S.COMMUNE: t("t_commune", lang), S.POP: t("t_people", lang),
+            S.GAP_CLASS: t("t_gap", lang), S.WHY: t("t_why", lang), S.PRIORITY_RANK: t("t_rank", lang),
+            S.PRIORITY_SCORE: t("t_score", lang), S.PRIORITY_TIER: t("t_tier", lang)}
+
+
+def table_section(lang: str, villages: pd.DataFrame, columns: list[str]) -> None:
+    """Top 10 (a plain table) and every shown village, ranked and sortable."""
+    if not len(villages):
+        st.info(t("no_rows", lang))
+        return
+    ranked = villages.sort_values([S.PRIORITY_RANK, S.ID], na_position="last")
+    frame = pd.DataFrame(ranked[columns])
+    frame[S.GAP_CLASS] = frame[S.GAP_CLASS].map(lambda g: gap_label(str(g), lang))
+    labels = _labels(lang)
+    selected = st.session_state.get("selected_village")
+    if selected is not None:
+        row = ranked[ranked[S.ID].astype(str) == str(selected)]
+        if len(row):
+            st.success(t("selected", lang, name=row[S.NAME].iloc[0], commune=row[S.COMMUNE].iloc[0]))
+            st.dataframe(frame.loc[row.index].rename(columns=labels), hide_index=True,
+                         key="selected_row")
+    st.subheader(t("top", lang))
+    top_cols = [c for c in (S.PRIORITY_RANK, S.NAME, S.COMMUNE, S.POP, S.GAP_CLASS, S.PRIORITY_SCORE)
+                if c in frame]
+    top = frame[frame[S.PRIORITY_RANK].notna()].head(10)[top_cols].rename(columns=labels)
+    st.table(top.style.format(precision=3, thousands=".", na_rep="–") if lang == "vi"
+             else top.style.format(precision=3, thousands=",", na_rep="–"))
+    st.subheader(t("table", lang))
+    marker = pd.Series("", index=frame.index)
+    if selected is not None:
+        marker[ranked[S.ID].astype(str).to_numpy() == str(selected)] = "●"
+    frame.insert(0, "●", marker)
+    st.dataframe(frame.rename(columns=labels), hide_index=True, key="ranked_table", height=420)
+
+
+def chart_section(lang: str, villages: pd.DataFrame) -> None:
+    if not len(villages):
+        return
+    st.subheader(t("chart", lang))
+    c1, c2 = st.columns(2)
+    for col, value, title in ((c1, "villages", "chart_villages"), (c2, "pop", "chart_people")):
+        table = present.commune_counts(villages, value=value)
+        colours = [GAP_COLOURS[g] for g in table.columns]
+        table = table.rename(columns=lambda g: gap_label(g, lang))
+        col.caption(t(title, lang))
+        col.bar_chart(table, color=colours, horizontal=True, height=max(240, 22 * len(table)))
+
+
+def _write(fmt: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, folder: Path, stem: str,
+           title: str | None) -> Path:
+    path = folder / f"{stem}.{fmt}"
+    if fmt == "csv":
+        return export.write_csv(villages, path)
+    if fmt == "xlsx":
+        return export.write_xlsx(villages, summary, path, title=title)
+    if fmt == "geojson":
+        return export.write_geojson(villages, path)
+    if fmt == "kml":
+        return export.write_kml(villages, path)
+    if fmt == "gpkg":
+        return export.write_gpkg(villages, path)
+    raise ValueError(f"unknown format {fmt}")
+
+
+def export_bytes(fmt: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, *,
+                 title: str | None = None) -> bytes:
+    """One export of the engine (gisapp.io.export) as bytes."""
+    with tempfile.TemporaryDirectory(prefix="gisapp-dl-") as tmp:
+        return _write(fmt, villages, summary, Path(tmp), "villages", title).read_bytes()
+
+
+def carrier_pack(carrier: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, keys: dict, *,
+                 title: str | None = None) -> bytes:
+    """A zip of every export format with the villages and this carrier's columns."""
+    mine = {k for k, (c, _) in keys.items() if c == carrier}
+    slug = S._slug(carrier)
+    cols = [c for c in villages.columns
+            if c in S.VILLAGE_COLUMNS or c == villages.geometry.name
+            or ((p := S.split_layer_col(c)) and (p[1] in mine or p[1] == slug))]
+    frame = villages[cols]
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="gisapp-pack-") as tmp, \
+            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for fmt in FORMATS:
+            p = _write(fmt, frame, summary, Path(tmp), f"villages_{slug}", title)
+            zf.write(p, p.name)
+    return buf.getvalue()
+
+
+def _deferred(fn: Callable[[], bytes]) -> Callable[[], bytes]:
+    def run() -> bytes:
+        try:
+            return fn()
+        except Exception:
+            log.exception("download failed")
+            raise
+    return run
+
+
+def download_section(lang: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, keys: dict, *,
+                     title: str | None) -> None:
+    """Buttons for every export format of the current filter and one zip per carrier.
+
+    Files are written only when a button is pressed (deferred downloads).
+    """
+    st.subheader(t("downloads", lang))
+    if not len(villages):
+        st.info(t("no_rows", lang))
+        return
+    communes = set(villages[S.COMMUNE].astype(str))
+    summ = summary[(summary["level"] != "commune") | summary[S.COMMUNE].astype(str).isin(communes)]
+    cols = st.columns(len(FORMATS))
+    for col, fmt in zip(cols, FORMATS):
+        col.download_button(
+            t(f"dl_{fmt}", lang), data=_deferred(lambda f=fmt: export_bytes(f, villages, summ, title=title)),
+            file_name=f"villages_filtered.{fmt}", mime=MIME[fmt], key=f"dl_{fmt}", on_click="ignore",
+        )
+    carriers = sorted({c for c, _ in keys.values()})
+    if carriers:
+        cols = st.columns(len(carriers))
+        for col, carrier in zip(cols, carriers):
+            col.download_button(
+                t("dl_carrier", lang, carrier=carrier),
+                data=_deferred(lambda c=carrier: carrier_pack(c, villages, summ, keys, title=title)),
+                file_name=f"pack_{S._slug(carrier)}.zip", mime=MIME["zip"],
+                key=f"dl_pack_{S._slug(carrier)}", on_click="ignore",
+            )
+
+
+def config_download(lang: str, config: RunConfig) -> None:
+    text = tomli_w.dumps(config_to_dict(config))
+    st.sidebar.download_button(t("dl_config", lang), data=text.encode("utf-8"), file_name="gisapp.toml",
+                               mime="application/toml", key="dl_config", on_click="ignore")
+
+
+def report_section(lang: str, report) -> None:
+    warnings = list(getattr(report, "warnings", []) or [])
+    unmatched = getattr(report, "unmatched_names", None)
+    if not warnings and (unmatched is None or not len(unmatched)):
+        return
+    with st.expander(t("report_warnings", lang)):
+        for w in warnings:
+            st.text(w)          # st.text never interprets markup
+        if unmatched is not None and len(unmatched):
+            st.caption(t("unmatched", lang))
+            st.dataframe(unmatched, hide_index=True)
+

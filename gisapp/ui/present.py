@@ -1,0 +1,155 @@
+"""Pure presentation helpers: choosing rows and columns to show, counting what is shown.
+
+Nothing here classifies or scores: the gap classes, scores and ranks come from
+:func:`gisapp.pipeline.assess`. Filtering rows by commune or gap class, counting the
+shown rows per class and formatting numbers are what a spreadsheet filter does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gisapp import schema as S
+from gisapp.config import RunConfig
+
+__all__ = [
+    "Filters", "filter_villages", "layer_carriers", "table_columns", "headline",
+    "commune_counts", "fmt_int", "fmt_share",
+]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The planner's current filter. Empty tuples mean "all"."""
+
+    communes: tuple[str, ...] = ()
+    gap_classes: tuple[str, ...] = ()
+    carriers: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+
+
+def filter_villages(villages: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Rows of ``villages`` in the chosen communes and gap classes (a new frame).
+
+    Carrier and technology filters choose map layers and table columns
+    (:func:`table_columns`), not rows: a village's gap is not one carrier's.
+    """
+    mask = np.ones(len(villages), dtype=bool)
+    if filters.communes:
+        mask &= villages[S.COMMUNE].astype("string").isin(filters.communes).fillna(False).to_numpy()
+    if filters.gap_classes:
+        mask &= villages[S.GAP_CLASS].astype("string").isin(filters.gap_classes).fillna(False).to_numpy()
+    return villages.loc[mask].copy()
+
+
+def layer_carriers(config: RunConfig | None, layers: dict | None = None) -> dict[str, tuple[str, str]]:
+    """Layer key → (carrier, technology), from the config and the towers layer."""
+    out: dict[str, tuple[str, str]] = {}
+    if config is not None:
+        for lyr in (*config.coverage, *config.signal_rasters):
+            out[S.layer_key(lyr.carrier, lyr.technology)] = (lyr.carrier, lyr.technology)
+    towers = (layers or {}).get("towers")
+    if towers is not None and len(towers) and {"carrier", "technology"} <= set(towers.columns):
+        pairs = towers[["carrier", "technology"]].dropna().astype(str).drop_duplicates()
+        for carrier, tech in pairs.itertuples(index=False):
+            out.setdefault(S.layer_key(carrier, tech), (carrier, tech))
+    return out
+
+
+def _key_selected(key: str, keys: dict[str, tuple[str, str]], filters: Filters) -> bool:
+    carrier, tech = keys.get(key, (None, None))
+    if filters.carriers and carrier not in filters.carriers:
+        return False
+    if filters.technologies and tech not in filters.technologies:
+        return False
+    return True
+
+
+def table_columns(
+    columns: Sequence[str], keys: dict[str, tuple[str, str]], filters: Filters
+) -> list[str]:
+    """Columns for the ranked table: identity, rank, score and its parts, classes, and the
+    per-layer columns of the chosen carriers/technologies."""
+    first = [S.PRIORITY_RANK, S.NAME, S.COMMUNE, S.POP, S.GAP_CLASS, S.PRIORITY_TIER,
+             S.PRIORITY_SCORE, *S.SCORE_PARTS, S.WHY, S.SIGNAL_CLASS, S.POWER_STATUS,
+             S.POP_SHARE_4G, S.DIST_GRID_M, S.DIST_SITE_M, S.N_FACILITIES, S.ID]
+    out = [c for c in first if c in columns]
+    for col in columns:
+        parts = S.split_layer_col(col)
+        if parts and parts[0] in ("pop_share", "centre") and _key_selected(parts[1], keys, filters):
+            out.append(col)
+    return out
+
+
+def headline(villages: pd.DataFrame) -> dict[str, object]:
+    """Counts of the rows shown: villages and people per gap class, share of people with
+    4G and share of villages with signal (among those whose signal class is known).
+
+    Returns
+    -------
+    dict
+        ``villages`` and ``pop`` (dicts per gap class value, every class present),
+        ``share_pop_4g`` and ``share_villages_with_signal`` (floats in [0, 1] or NaN).
+    """
+    gap = villages[S.GAP_CLASS].astype("string").fillna(S.GapClass.UNKNOWN.value)
+    pop = pd.to_numeric(villages[S.POP], errors="coerce").fillna(0.0)
+    counts = gap.value_counts()
+    people = pop.groupby(gap).sum()
+    n = {g.value: int(counts.get(g.value, 0)) for g in S.GapClass}
+    p = {g.value: float(people.get(g.value, 0.0)) for g in S.GapClass}
+    share4 = pd.to_numeric(villages.get(S.POP_SHARE_4G), errors="coerce") if S.POP_SHARE_4G in villages else None
+    total = float(pop.sum())
+    if share4 is not None and total > 0:
+        known = share4.notna()
+        denom = float(pop[known].sum())
+        share_pop_4g = float((pop[known] * share4[known]).sum() / denom) if denom > 0 else float("nan")
+    else:
+        share_pop_4g = float("nan")
+    sig = villages[S.SIGNAL_CLASS].astype("string") if S.SIGNAL_CLASS in villages else None
+    if sig is not None:
+        judged = sig.notna() & (sig != S.SignalClass.UNKNOWN.value)
+        with_signal = sig.isin([S.SignalClass.COVERED.value, S.SignalClass.POCKET.value]) & judged
+        share_sig = float(with_signal.sum() / judged.sum()) if judged.sum() else float("nan")
+    else:
+        share_sig = float("nan")
+    return {"villages": n, "pop": p, "n_villages": int(len(villages)), "n_pop": total,
+            "share_pop_4g": share_pop_4g, "share_villages_with_signal": share_sig}
+
+
+def commune_counts(villages: pd.DataFrame, *, value: str = "villages") -> pd.DataFrame:
+    """A commune × gap class table of village counts (``value="villages"``) or people
+    (``value="pop"``), for a stacked bar chart. Columns in gap-class order."""
+    gap = villages[S.GAP_CLASS].astype("string").fillna(S.GapClass.UNKNOWN.value)
+    commune = villages[S.COMMUNE].astype("string").fillna("?")
+    if value == "pop":
+        vals = pd.to_numeric(villages[S.POP], errors="coerce").fillna(0.0)
+    else:
+        vals = pd.Series(1, index=villages.index)
+    table = vals.groupby([commune, gap]).sum().unstack(fill_value=0)
+    cols = [g.value for g in S.GapClass if g.value in table.columns]
+    return table.reindex(columns=cols).sort_index()
+
+
+def fmt_int(value: float, lang: str = "vi") -> str:
+    """12345 → "12.345" (vi) or "12,345" (en)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    text = f"{round(value):,}"
+    return text.replace(",", ".") if lang == "vi" else text
+
+
+def fmt_share(value: float, lang: str = "vi") -> str:
+    """0.123 → "12,3 %" (vi) or "12.3 %" (en); NaN → "–"."""
+    if value is None or np.isnan(value):
+        return "–"
+    text = f"{100 * value:.1f} %"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def unique_sorted(values: Iterable[object]) -> list[str]:
+    """Distinct non-empty values as sorted strings (for filter choices)."""
+    return sorted({str(v) for v in values if v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) != "<NA>"})
