@@ -39,7 +39,8 @@ valleys, 15 communes and a few hundred towers):
 * roads follow the main river and some tributaries (part of the way); the 22 kV grid
   follows the main road and fewer, shorter branches, so remote valleys are far from it;
 * villages are weighted draws of cells of a jittered lattice (more along valleys and
-  roads, fewer high up), drawn as Voronoi cells clipped to a 0.3–1.6 km² disc;
+  roads, fewer high up), drawn as Voronoi cells clipped to a 0.3–1.6 km² disc and to
+  their commune (Voronoi cells of 15 seeds clipped to the province outline);
 * towers sit near roads and the town, on local high points; declared coverage is each
   tower's radius (2G 6 km, 4G 3.5 km) cut by a terrain line-of-sight test sampled along
   rays on a 200 m grid, polygonised and dissolved; the Viettel 4G signal raster uses
@@ -394,9 +395,6 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2025, n_villages: int = 15
     vcells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(np.c_[vx, vy]),
                                                         extend_to=province, ordered=True))
     radius = np.sqrt(rng.uniform(0.3e6, 1.6e6, n_villages) / np.pi)
-    vgeom = shapely.intersection(shapely.intersection(vcells, shapely.buffer(pts, radius, 16)),
-                                 province)
-    vgeom = shapely.set_precision(vgeom, 0.01)
     # commune of each village: the commune cell containing its settlement point
     tree = shapely.STRtree(commune_geoms)
     hit_v, hit_c = tree.query(pts, predicate="intersects")
@@ -405,6 +403,10 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2025, n_villages: int = 15
     missing = commune_of < 0
     if missing.any():
         commune_of[missing] = tree.query_nearest(pts[missing], all_matches=False)[1]
+    # a village lies in one commune: its Voronoi cell, within its disc, within its commune
+    vgeom = shapely.intersection(shapely.intersection(vcells, shapely.buffer(pts, radius, quad_segs=16)),
+                                 commune_geoms[commune_of])
+    vgeom = shapely.make_valid(shapely.set_precision(vgeom, 0.01))
 
     d_town_v = np.hypot(vx - town.x, vy - town.y)
     pop = rng.lognormal(np.log(230), 0.55, n_villages) * (1 + 1.2 * np.exp(-d_town_v / 6000))
@@ -690,7 +692,7 @@ def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
     wb.save(path)
 
 
-_HOW = (__doc__ or "").split("How it is made", 1)[-1].split("\n", 1)[-1].strip()
+_HOW = (__doc__ or "").split("How it is made", 1)[-1].strip()
 
 
 def _readme(seed: int, n_villages: int, n_communes: int) -> str:
