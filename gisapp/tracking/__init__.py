@@ -1,0 +1,1 @@
+"""Progress tracking between surveys: snapshots, village matching, changes, burn-down."""
