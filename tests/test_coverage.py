@@ -257,3 +257,19 @@ def test_ibiza_school_centres_match_brute_force():
         brute = [any(poly.intersects(pt) for poly in layer.geometry) for pt in schools.geometry]
         assert out["centre"].tolist() == brute, key
         assert out["area_share"].tolist() == [float(b) for b in brute]
+
+
+@pytest.mark.skipif(not REAL, reason="set GISAPP_REAL_DATA to the real test data folder")
+def test_ibiza_school_areas_match_shapely_exact_ratio():
+    # 1.5 km discs around the schools as polygon villages, against the largest real layer
+    folder = Path(REAL) / "ibiza"
+    poi = pd.read_csv(folder / "points-of-interest.csv")
+    schools = gpd.GeoDataFrame(geometry=gpd.points_from_xy(poi["lon"], poi["lat"]), crs=4326)
+    areas = gpd.GeoDataFrame(geometry=schools.to_crs(32631).buffer(1500), crs=32631)
+    coverage = gpd.read_file(folder / "mobile-coverage.gpkg").to_crs(32631)
+    layer = coverage[coverage["layer"] == coverage["layer"].value_counts().index[0]]
+    out = polygon_coverage(areas, layer, centres=centres(areas), tile_m=5000.0)
+    union = shapely.union_all(shapely.make_valid(layer.geometry.values))
+    exact = shapely.area(shapely.intersection(areas.geometry.values, union)) / areas.area.to_numpy()
+    np.testing.assert_allclose(out["area_share"], exact, rtol=0, atol=1e-9)
+    assert 0 < out["area_share"].mean() < 1
