@@ -15,7 +15,8 @@ Everything this module produces is **modelled** evidence and is labelled so.
   terrain before it — O(cells) per site, numpy only).
 * :func:`model_signal`: received power = EIRP − max(path loss, free-space loss) −
   ``nlos_loss_db`` where the DEM blocks, best server per pixel per carrier ×
-  technology, within each site's maximum range. Without a DEM, the documented fixed
+  technology, within each site's maximum range (cut where even the line-of-sight
+  signal is 10 dB below the technology's threshold). Without a DEM, the documented fixed
   radius per technology (fallback, method ``"fixed_radius"``).
 """
 
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 EARTH_RADIUS_M = 6_371_000.0
 _ENVIRONMENTS = ("urban", "suburban", "open")
 _CITY_SIZES = ("small", "large")
+#: signal is modelled out to where even line of sight is this far below the threshold
+_BELOW_THRESHOLD_DB = 10.0
 
 
 class ModelledRaster(NamedTuple):
@@ -440,11 +443,30 @@ def model_signal(
         if dem is not None and t not in settings.freq_mhz and "freq_mhz" not in sites:
             raise InputError(f"no frequency for technology '{t}'; set it in the propagation settings "
                              "(freq_mhz) or give a freq_mhz column", layer="towers")
+    eirp_col = pd.to_numeric(sites["eirp_dbm"], errors="coerce").to_numpy(float) if "eirp_dbm" in sites \
+        else np.full(n, np.nan)
+    freq_col = pd.to_numeric(sites["freq_mhz"], errors="coerce").to_numpy(float) if "freq_mhz" in sites \
+        else np.full(n, np.nan)
     fallback = dem is None
     reach = np.array([
         (settings.radius_m.get(t, 0.0) if fallback else settings.max_range_m.get(t, 20_000.0))
         for t in tech
     ])
+    if not fallback and n:
+        # no need to model beyond where even line of sight is 10 dB under the threshold
+        d_km = np.linspace(0.05, float(reach.max()) / 1000.0, 2000)
+        freq_s = np.where(np.isfinite(freq_col), freq_col,
+                          [settings.freq_mhz.get(t, np.nan) for t in tech])
+        eirp_s = np.where(np.isfinite(eirp_col), eirp_col,
+                          [settings.eirp_dbm.get(t, 43.0) for t in tech])
+        for i in range(n):          # per site (≈ hundreds), a vector of 2,000 distances
+            rx = eirp_s[i] - path_loss_db(freq_s[i], d_km, h_base_m=height[i],
+                                          h_mobile_m=settings.rx_height_m,
+                                          environment=settings.environment,
+                                          city_size=settings.city_size)
+            ok = rx >= th.get(tech[i], -110.0) - _BELOW_THRESHOLD_DB
+            if ok.any():
+                reach[i] = min(reach[i], float(d_km[ok].max()) * 1000.0)
     if grid is not None:
         transform, shape = grid[0], tuple(grid[1])
     elif dem is not None:
@@ -461,10 +483,6 @@ def model_signal(
         log.info("no DEM: modelled coverage uses the fixed radius per technology (fallback)")
     out: dict[str, np.ndarray] = {}
     meta: dict[str, tuple[str, str]] = {}
-    eirp_col = pd.to_numeric(sites["eirp_dbm"], errors="coerce").to_numpy(float) if "eirp_dbm" in sites \
-        else np.full(n, np.nan)
-    freq_col = pd.to_numeric(sites["freq_mhz"], errors="coerce").to_numpy(float) if "freq_mhz" in sites \
-        else np.full(n, np.nan)
     inv = ~transform
     for i in range(n):
         if progress is not None and i % 10 == 0:
