@@ -374,7 +374,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         coverage_geoms[key] = gdf[["geometry"]]
         disp = gpd.GeoDataFrame(
             {"carrier": layer.carrier, "technology": layer.technology, "kind": layer.kind},
-            index=[0], geometry=[shapely.union_all(gdf.geometry.to_numpy()).simplify(_DISPLAY_TOLERANCE_M)],
+            index=range(len(gdf)), geometry=gdf.geometry.simplify(_DISPLAY_TOLERANCE_M).to_numpy(),
             crs=crs,
         ).to_crs(4326)
         display[f"coverage:{key}"] = disp
@@ -588,8 +588,8 @@ def _union_shares(m: Measured, technologies: tuple[str, ...]) -> pd.DataFrame | 
     if len(keys) < 2:
         return None
     if keys not in m._union_cache:
-        geoms = pd.concat([m.coverage_geoms[k] for k in keys], ignore_index=True)
-        merged = gpd.GeoDataFrame(geometry=[shapely.union_all(geoms.geometry.to_numpy())], crs=m.crs)
+        # polygon_coverage unions its input tile by tile, far cheaper than one global union
+        merged = pd.concat([m.coverage_geoms[k] for k in keys], ignore_index=True)
         m._union_cache[keys] = cov.polygon_coverage(
             m.base, merged, centres=m.centres, pop_index=m.pop_index, pop_values=m.pop_values)
     return m._union_cache[keys]
