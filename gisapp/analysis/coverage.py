@@ -354,6 +354,13 @@ def centre_signal(
     return out
 
 
+def _shares(index: ZonalIndex, hit: np.ndarray, w: np.ndarray) -> np.ndarray:
+    den = np.bincount(index.village, weights=w, minlength=index.n_villages)
+    num = np.bincount(index.village, weights=np.where(hit, w, 0.0), minlength=index.n_villages)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, np.clip(num / den, 0.0, 1.0), np.nan)
+
+
 def raster_coverage(
     index: ZonalIndex,
     dbm: np.ndarray,
@@ -390,13 +397,17 @@ def raster_coverage(
         (``"boolean"``, NA when the centre signal is NaN), ``signal_dbm`` (float64).
     """
     grid = np.asarray(dbm, dtype=np.float64)
-    valid = np.isfinite(grid)
+    # only the indexed pixels are looked at: no full-grid temporaries per threshold
+    v = index._gather(grid, "dbm")
+    valid = np.isfinite(v)
     with np.errstate(invalid="ignore"):
-        mask = valid & (grid >= threshold_dbm)
-    area = index.share(mask, valid=valid)
+        hit = valid & (v >= threshold_dbm)
+    area = _shares(index, hit, np.where(valid, index.frac, 0.0))
     pop = area
     if pop_weights is not None:
-        pshare = index.share(mask, valid=valid, weights=pop_weights)
+        pw = index._gather(pop_weights, "pop_weights").astype(np.float64, copy=False)
+        w = np.where(valid, index.frac, 0.0) * np.where(np.isfinite(pw), pw, 0.0)
+        pshare = _shares(index, hit, w)
         pop = np.where(np.isfinite(pshare), pshare, area)
     if signal_dbm is None:
         if centres is None:
