@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gisapp.errors import ConfigError
+from gisapp.planning_config import PropagationSettings, SitingOptions, UnitCosts
 from gisapp.schema import KINDS, TECHNOLOGIES
 
 __all__ = [
@@ -258,6 +259,13 @@ class RunConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     power: PowerRules = field(default_factory=PowerRules)
     weights: Weights = field(default_factory=Weights)
+    #: planning (issue 5): unit costs, modelled coverage, new-site selection
+    costs: UnitCosts = field(default_factory=UnitCosts)
+    propagation: PropagationSettings = field(default_factory=PropagationSettings)
+    siting: SitingOptions = field(default_factory=SitingOptions)
+    #: named variations of this run: each a table with ``name`` and dotted overrides,
+    #: e.g. ``{name = "4G only", "thresholds.technologies" = ["4G"]}``
+    scenarios: tuple[Mapping[str, Any], ...] = ()
     #: the folder relative paths were resolved against (not saved)
     base_dir: Path | None = field(default=None, compare=False)
 
@@ -296,6 +304,9 @@ _SECTIONS: dict[str, type] = {
     "thresholds": Thresholds,
     "power": PowerRules,
     "weights": Weights,
+    "costs": UnitCosts,
+    "propagation": PropagationSettings,
+    "siting": SitingOptions,
 }
 _LISTS: dict[str, type] = {
     "coverage": CoverageLayer,
@@ -325,8 +336,8 @@ def _build(cls: type, data: Mapping[str, Any], where: str, base: Path | None) ->
             value = _build(sub, value, f"{where}.{key}", base)
         elif "Path" in ftype and value is not None:
             value = _resolve(value, base)
-        elif key == "technologies":
-            value = tuple(value)
+        elif isinstance(value, list):
+            value = _tuplify(value)
         kwargs[key] = value
     missing = [
         n for n, f in names.items()
@@ -340,6 +351,13 @@ def _build(cls: type, data: Mapping[str, Any], where: str, base: Path | None) ->
     except TypeError as exc:  # pragma: no cover - guarded by the checks above
         raise ConfigError(f"[{where}]: {exc}") from exc
     return obj
+
+
+def _tuplify(value: Any) -> Any:
+    """TOML arrays → tuples (frozen dataclasses hold tuples), recursively."""
+    if isinstance(value, list):
+        return tuple(_tuplify(v) for v in value)
+    return value
 
 
 def _resolve(value: Any, base: Path | None) -> Path:
@@ -358,7 +376,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -
         On unknown sections or settings, missing required ones, or bad values.
     """
     data = dict(data)
-    known = set(_SECTIONS) | set(_LISTS) | {"electricity", "fibre"}
+    known = set(_SECTIONS) | set(_LISTS) | {"electricity", "fibre", "scenarios"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -391,6 +409,14 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -
             )
     if "electricity" in data:
         kwargs["electricity"] = _build(ElectricityLayers, data["electricity"], "electricity", base_dir)
+    if "scenarios" in data:
+        items = data["scenarios"]
+        if isinstance(items, Mapping):
+            items = [items]
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping) or not item.get("name"):
+                raise ConfigError(f"[[scenarios]] entry {i + 1} needs a name")
+        kwargs["scenarios"] = tuple(dict(item) for item in items)
     if "fibre" in data:
         sec = data["fibre"]
         cls = PointLayer if isinstance(sec, Mapping) and ("lon" in sec or "type" in sec) else LineLayer
