@@ -59,8 +59,9 @@ def _save(args: argparse.Namespace) -> int:
 
     cfg_path = Path(args.config)
     cfg = load_config(cfg_path)
-    store = open_store(args.store)   # fail on a bad store before the (slow) run
+    store = open_store(args.store)
     try:
+        store.check_new(label=args.label, date=args.date)   # fail fast, before the slow run
         result = run(cfg)
         info = store.save(result.villages, label=args.label, date=args.date,
                           config_toml=cfg_path.read_text(encoding="utf-8"),

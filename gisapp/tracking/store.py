@@ -297,6 +297,26 @@ class SnapshotStore(ABC):
                  info.date, info.n_villages, self.url)
         return info
 
+    def check_new(self, *, label: str, date: str | _dt.date | None = None) -> _dt.date:
+        """Check a label and date before a long run (the save checks again atomically).
+
+        Returns
+        -------
+        datetime.date
+            The parsed date (today when ``date`` is None).
+
+        Raises
+        ------
+        SnapshotExistsError, StoreError
+        """
+        label = _check_label(label)
+        day = _parse_date(date)
+        if self._find(label) is not None:
+            raise SnapshotExistsError(
+                f"a snapshot labelled '{label}' is already in store {self.url}; choose another "
+                "label (labels are unique)")
+        return day
+
     def list(self) -> pd.DataFrame:
         """The snapshots, oldest survey date first.
 
