@@ -83,6 +83,10 @@ class CoverageLayer:
     kind: Kind = "declared"
     date: str | None = None
     crs: str | None = None
+    #: keep only the features whose column ``filter_column`` equals ``filter_value``
+    #: (one file holding several carriers' or technologies' polygons)
+    filter_column: str | None = None
+    filter_value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ class TowerLayer:
     lat: str | None = None
     crs: str | None = None
     mcc_mnc: str | None = None        # a column "452-04", or None
+    mcc: str | None = None            # or separate MCC and MNC columns (OpenCelliD)
+    mnc: str | None = None
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,13 @@ from gisapp import __version__
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
 from gisapp.analysis import gaps, infrastructure, power, scoring, summary, zonal
+from gisapp.carriers import normalise_towers
 from gisapp.config import (
     CoverageLayer, MeasurementLayer, RunConfig, SignalRaster, config_to_dict, load_config,
 )
 from gisapp.crs import metric_crs, to_metric
 from gisapp.errors import (
-    DuplicateIdError, InputError, InvalidGeometryError, MissingColumnError, NoOverlapError,
+    DuplicateIdError, InputError, InvalidGeometryError, NoOverlapError,
 )
 from gisapp.io import export
 from gisapp.io.tables import read_table, require_columns
@@ -367,6 +368,12 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         role = f"coverage {key}"
         gdf = _read_layer(layer.path, role=role, cfg=cfg, crs=crs, villages=base,
                           layer=layer.layer, layer_crs=layer.crs)
+        if layer.filter_column:
+            gdf = _check_columns(gdf, {"filter_column": layer.filter_column}, path=layer.path,
+                                 layer=role)
+            gdf = gdf[gdf[layer.filter_column].astype(str) == str(layer.filter_value)]
+            if gdf.empty:
+                report.warn(f"{role}: no feature has {layer.filter_column} = {layer.filter_value}")
         frame = cov.polygon_coverage(base, gdf, centres=centres, pop_index=pop_index,
                                      pop_values=pop_values)
         polygon_layers.append(gaps.LayerMeasure(key, layer.carrier, layer.technology, layer.kind,
@@ -426,7 +433,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         t = cfg.towers
         towers = _read_layer(t.path, role="towers", cfg=cfg, crs=crs, villages=base, layer=t.layer,
                              lon=t.lon, lat=t.lat, layer_crs=t.crs)
-        towers = _tower_carriers(towers, t)
+        towers = normalise_towers(towers, carrier=t.carrier, technology=t.technology,
+                                  mcc_mnc=t.mcc_mnc, mcc=t.mcc, mnc=t.mnc, path=t.path)
         dist_site = infrastructure.distance_to(geoms, towers)
         site_by_carrier = infrastructure.nearest_by_group(geoms, towers, group_col="carrier")
         cols = ["carrier", "technology"] + ([t.height_m] if t.height_m and t.height_m in towers else [])
@@ -525,22 +533,6 @@ def _lonlat(centres: gpd.GeoSeries, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
     lon[ok.to_numpy()] = c[ok].x.to_numpy()
     lat[ok.to_numpy()] = c[ok].y.to_numpy()
     return lon, lat
-
-
-def _tower_carriers(towers: gpd.GeoDataFrame, t: Any) -> gpd.GeoDataFrame:
-    towers = towers.copy()
-    if t.carrier in towers:
-        towers["carrier"] = towers[t.carrier].astype(str)
-    elif t.mcc_mnc and t.mcc_mnc in towers:
-        towers["carrier"] = towers[t.mcc_mnc].astype(str).map(S.CARRIERS_BY_MCC_MNC).fillna(
-            towers[t.mcc_mnc].astype(str))
-    else:
-        raise MissingColumnError(
-            f"the towers need a carrier column ('{t.carrier}') or an MCC-MNC column (mcc_mnc)",
-            path=t.path, layer="towers",
-        )
-    towers["technology"] = towers[t.technology].astype(str) if t.technology in towers else ""
-    return towers
 
 
 # --------------------------------------------------------------------------- assess

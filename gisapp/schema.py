@@ -23,7 +23,6 @@ __all__ = [
     "TECHNOLOGIES", "KINDS", "SignalClass", "PowerStatus", "GapClass", "Tier",
     "layer_key", "area_share_col", "pop_share_col", "centre_col", "signal_col",
     "split_layer_col", "VILLAGE_COLUMNS", "SCORE_PARTS", "SUMMARY_COLUMNS",
-    "CARRIERS_BY_MCC_MNC",
 ]
 
 # --- identity -----------------------------------------------------------------
@@ -106,15 +105,6 @@ class Tier(StrEnum):
     MEDIUM = "medium"
     LOW = "low"
     NONE = "none"   # served villages are not ranked
-
-
-#: ITU / GSMA operator codes; MNC as written by the carriers.
-CARRIERS_BY_MCC_MNC = {
-    "452-01": "MobiFone",
-    "452-02": "VinaPhone",   # VNPT
-    "452-04": "Viettel",
-    "452-05": "Vietnamobile",
-}
 
 
 def _slug(text: str) -> str:
