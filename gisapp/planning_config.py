@@ -71,7 +71,10 @@ keeps the two consistent.
 Siting (:class:`SitingOptions`)
 -------------------------------
 ``radius_m`` 2,000 m (the 4G fallback radius), exact MILP up to
-``max_exact_candidates`` candidates.
+``max_exact_candidates`` candidates; a candidate covers a village within the radius
+and, with a DEM (``coverage = "auto"`` or ``"visibility"``), in line of sight from a
+mast of ``PropagationSettings.default_height_m``. ``carrier_assignment`` says how gap
+villages are shared between carriers in the carrier packs.
 """
 
 from __future__ import annotations
@@ -136,6 +139,11 @@ class PropagationSettings:
     radius_m: Mapping[str, float] = field(
         default_factory=lambda: {"2G": 12_000.0, "3G": 3_000.0, "4G": 2_000.0}
     )
+    #: model coverage from the towers (and the DEM, if any) and add it to the run as
+    #: ``kind = "modelled"`` signal rasters before planning (``gisapp plan``)
+    enabled: bool = False
+    #: pixel size of the modelled rasters, in the run's metric CRS
+    resolution_m: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -153,3 +161,10 @@ class SitingOptions:
     #: above this many candidates "auto" uses greedy
     max_exact_candidates: int = 2_000
     technology: str = "4G"
+    #: which villages a candidate covers: within ``radius_m`` ("radius"), and also in
+    #: line of sight over the DEM ("visibility"); "auto" uses visibility when there is a DEM
+    coverage: Literal["auto", "radius", "visibility"] = "auto"
+    #: carrier for each gap village: the one with the nearest existing site ("nearest"),
+    #: or greedy by distance with a quota per carrier proportional to its site count
+    #: ("balanced")
+    carrier_assignment: Literal["nearest", "balanced"] = "nearest"
