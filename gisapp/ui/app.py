@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,9 +80,33 @@ def measure_key(config: RunConfig, engine_name: str = "gisapp") -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _cached_measure(key: str, _engine: Engine, _config: RunConfig, _progress) -> Any:
-    return _engine.measure(_config, progress=_progress)
+class _MeasureStore:
+    """The slow stage's results, shared by every session of the server (at most ``size``).
+
+    Not a plain ``@st.cache_resource`` function: that would record and replay the
+    progress bar's updates, which live in a block created outside it.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        with self.lock:                       # one measure at a time: memory stays bounded
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            value = compute()
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+            return value
+
+
+@st.cache_resource(show_spinner=False)
+def _measure_store() -> _MeasureStore:
+    return _MeasureStore()
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -114,7 +140,7 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{t('computing', lang)} {message}")
 
     try:
-        measured = _cached_measure(key, engine, config, progress)
+        measured = _measure_store().get(key, lambda: engine.measure(config, progress=progress))
     finally:
         bar.empty()
     result = engine.assess(measured, config)

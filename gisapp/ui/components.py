@@ -214,7 +214,7 @@ def headline_metrics(lang: str, figures: dict) -> None:
     for col, g in zip(cols, S.GapClass):
         col.metric(gap_label(g.value, lang), present.fmt_int(figures["villages"][g.value], lang),
                    f"{present.fmt_int(figures['pop'][g.value], lang)} {t('m_people', lang)}",
-                   delta_color="off")
+                   delta_color="off", delta_arrow="off")
     cols[-2].metric(t("m_share_4g", lang), present.fmt_share(figures["share_pop_4g"], lang))
     cols[-1].metric(t("m_share_signal", lang), present.fmt_share(figures["share_villages_with_signal"], lang))
 
