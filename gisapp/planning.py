@@ -25,7 +25,6 @@ Nothing here draws or imports Streamlit; the app and the CLI call these function
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import tempfile

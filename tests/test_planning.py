@@ -9,9 +9,7 @@ import json
 import math
 import sqlite3
 import zipfile
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
