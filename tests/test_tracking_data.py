@@ -26,7 +26,6 @@ rest           —  served in both                                         uncha
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 

@@ -32,7 +32,7 @@ import json
 import logging
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -289,8 +289,9 @@ def compare(
     geom_old = np.asarray(old4326.geometry.values, dtype=object)
     geom = np.where(has_n, geom_new[np.where(has_n, pos_new, 0)] if len(geom_new) else None,
                     geom_old[np.where(has_o, pos_old, 0)] if len(geom_old) else None)
+    rank = {str(c): i for i, c in enumerate(Change)}
     order = np.lexsort((out[S.ID].astype(object).fillna("").to_numpy(dtype=str),
-                        [list(Change).index(Change(c)) for c in out["change"]]))
+                        out["change"].map(rank).to_numpy(dtype="int64")))
     out = out.iloc[order].reset_index(drop=True)
     geom = geom[order]
     villages = gpd.GeoDataFrame(out[list(CHANGE_COLUMNS)],

