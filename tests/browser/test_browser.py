@@ -1,0 +1,106 @@
+"""The app as a person sees it: `streamlit run streamlit_app.py` in Debian's headless Chromium.
+
+Run with ``pytest -m browser tests/browser``. Skips with the reason when /usr/bin/chromium
+or playwright is absent. The screenshot goes to tests/browser/artifacts/ (not committed).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import ARTIFACTS  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.browser
+
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+N_DEMO = 1500
+
+
+def _open(page):
+    page.goto(page.base_url, wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stTable"]', timeout=120_000)
+    frame = page.frame_locator(MAP_IFRAME)
+    frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
+    return frame
+
+
+def _map_frame(page):
+    return next(f for f in page.frames if "streamlit_folium" in f.url)
+
+
+def _drawn_villages(page) -> int:
+    """Village features Leaflet holds on the map (each has a village_id property)."""
+    return _map_frame(page).evaluate(
+        """() => { let n = 0; window.map.eachLayer(l => {
+                 if (l.feature && l.feature.properties && l.feature.properties.village_id !== undefined
+                     && l.feature.properties.gap !== undefined) n++; }); return n; }""")
+
+
+def _first_row(page) -> str:
+    return page.locator('[data-testid="stTable"] tbody tr').first.inner_text()
+
+
+def _console_errors(page) -> list[str]:
+    # Streamlit's own iframe sandbox warning and feature-policy notes are warnings, not errors
+    return [e for e in page.console_errors if "favicon" not in e]
+
+
+def test_map_renders_offline_and_screenshot(page):
+    _open(page)
+    page.wait_for_timeout(1500)       # let the canvas paint
+    assert _drawn_villages(page) == N_DEMO
+    canvas_painted = _map_frame(page).evaluate(
+        """() => { const c = document.querySelector('.leaflet-overlay-pane canvas');
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
+    assert canvas_painted > 10_000                      # coloured village pixels
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "app.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 50_000
+    assert page.requests.foreign == [], page.requests.foreign
+    assert any("/app/static/gisapp_vendor/leaflet/leaflet.js" in u for u in page.requests.all)
+    assert _console_errors(page) == []
+
+
+def test_weight_preset_reranks_table(page):
+    _open(page)
+    before = _first_row(page)
+    page.get_by_role("combobox", name="Bộ trọng số").click()
+    page.get_by_role("option", name="Ưu tiên công trình công cộng").click()
+    page.wait_for_function(
+        """(before) => { const r = document.querySelector('[data-testid="stTable"] tbody tr');
+                       return r && r.innerText !== before; }""", arg=before, timeout=60_000)
+    assert _first_row(page) != before
+    assert _console_errors(page) == []
+
+
+def test_csv_download_rereads_with_every_village(page, tmp_path):
+    _open(page)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    path = tmp_path / "villages.csv"
+    info.value.save_as(path)
+    df = pd.read_csv(path)
+    assert len(df) == N_DEMO
+    assert df["village_id"].is_unique
+    assert {"gap_class", "priority_rank", "why"} <= set(df.columns)
+    assert page.requests.foreign == []
+    assert _console_errors(page) == []
+
+
+def test_invalid_upload_shows_message(page, tmp_path):
+    _open(page)
+    page.get_by_text("Tải tệp lên", exact=True).click()
+    bad = tmp_path / "thon.geojson"
+    bad.write_text("this is not GeoJSON")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
+    page.get_by_role("button", name="Chạy phân tích").click()
+    alert = page.locator('[data-testid="stAlertContentError"]').first
+    alert.wait_for(timeout=60_000)
+    text = alert.inner_text()
+    assert "thon.geojson" in text
+    assert not re.search(r"Traceback|File \"", text)
