@@ -697,6 +697,8 @@ class PostgisStore(SnapshotStore):
 
     def _save(self, rows: _Rows, *, label: str, date: _dt.date, config_toml: str,
               manifest_json: str) -> SnapshotInfo:
+        import psycopg2
+
         sa = self._sa
         created = _now()
         try:
@@ -714,23 +716,32 @@ class PostgisStore(SnapshotStore):
                         f"a snapshot labelled '{label}' is already in store {self.url}; choose "
                         "another label (labels are unique)") from None
                 core = rows.core
-                params = [
-                    {"sid": sid, "ro": i, **{c: core[c].iat[i] for c in _TEXT_CORE},
-                     "pop": None if np.isnan(core[S.POP].iat[i]) else float(core[S.POP].iat[i]),
-                     "attrs": rows.attrs_json[i],
-                     "wkb": None if rows.wkb[i] is None else bytes(rows.wkb[i])}
-                    for i in range(len(core))
-                ]
-                if params:
-                    cols = ", ".join(["snapshot_id", "row_order", *CORE_COLUMNS, "attrs_json",
-                                      "geom"])
-                    vals = ", ".join([":sid", ":ro", *(f":{c}" for c in CORE_COLUMNS), ":attrs",
-                                      "ST_SetSRID(ST_GeomFromWKB(:wkb), 4326)"])
-                    con.execute(sa.text(f"INSERT INTO {self._t_vil} ({cols}) VALUES ({vals})"),
-                                params)
+                if len(core):
+                    from psycopg2 import Binary
+                    from psycopg2.extras import execute_values
+
+                    pops = [None if np.isnan(p) else float(p)
+                            for p in core[S.POP].to_numpy(dtype="float64")]
+                    wkbs = [None if w is None else Binary(w) for w in rows.wkb]
+                    records = list(zip(
+                        [sid] * len(core), range(len(core)),
+                        *(core[c].tolist() for c in _TEXT_CORE), pops, rows.attrs_json, wkbs))
+                    cols = ", ".join(["snapshot_id", "row_order", *_TEXT_CORE, S.POP,
+                                      "attrs_json", "geom"])
+                    template = "(" + ", ".join(["%s"] * (len(CORE_COLUMNS) + 3)) + \
+                        ", ST_SetSRID(ST_GeomFromWKB(%s), 4326))"
+                    # execute_values on the transaction's own connection: ~10x faster
+                    # than an executemany of bound statements
+                    cur = con.connection.dbapi_connection.cursor()
+                    execute_values(cur, f"INSERT INTO {self._t_vil} ({cols}) VALUES %s",
+                                   records, template=template, page_size=2000)
         except sa.exc.OperationalError as exc:
             raise StoreUnavailableError(
                 f"saving into store {self.url} failed: {str(exc.orig).strip()}; nothing was "
+                "written") from None
+        except psycopg2.OperationalError as exc:
+            raise StoreUnavailableError(
+                f"saving into store {self.url} failed: {str(exc).strip()}; nothing was "
                 "written") from None
         return SnapshotInfo(int(sid), label, date, created, len(rows.attrs_json), config_toml,
                             json.loads(manifest_json))
