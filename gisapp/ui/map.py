@@ -349,7 +349,7 @@ def build_map(
                 marker=folium.CircleMarker(radius=9, color="#00e5ff", weight=4, fill=False),
             ).add_to(m)
 
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     _Legend(_legend_html(lang)).add_to(m)
     return m
 
