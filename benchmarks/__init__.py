@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic national-size inputs and a runner (python -m benchmarks run --size small)."""
