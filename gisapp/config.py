@@ -39,6 +39,7 @@ from typing import Any, Literal
 from gisapp.errors import ConfigError
 from gisapp.planning_config import PropagationSettings, SitingOptions, UnitCosts
 from gisapp.schema import KINDS, TECHNOLOGIES
+from gisapp.targets import TrackingTargets
 
 __all__ = [
     "VillagesLayer", "CoverageLayer", "SignalRaster", "MeasurementLayer", "TowerLayer",
@@ -272,6 +273,8 @@ class RunConfig:
     #: named variations of this run: each a table with ``name`` and dotted overrides,
     #: e.g. ``{name = "4G only", "thresholds.technologies" = ["4G"]}``
     scenarios: tuple[Mapping[str, Any], ...] = ()
+    #: deadlines for the burn-down between snapshots (issue 6)
+    tracking: TrackingTargets = field(default_factory=TrackingTargets)
     #: the folder relative paths were resolved against (not saved)
     base_dir: Path | None = field(default=None, compare=False)
 
@@ -382,7 +385,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -
         On unknown sections or settings, missing required ones, or bad values.
     """
     data = dict(data)
-    known = set(_SECTIONS) | set(_LISTS) | {"electricity", "fibre", "scenarios"}
+    known = set(_SECTIONS) | set(_LISTS) | {"electricity", "fibre", "scenarios", "tracking"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -415,6 +418,8 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -
             )
     if "electricity" in data:
         kwargs["electricity"] = _build(ElectricityLayers, data["electricity"], "electricity", base_dir)
+    if "tracking" in data:
+        kwargs["tracking"] = TrackingTargets.from_mapping(data["tracking"])
     if "scenarios" in data:
         items = data["scenarios"]
         if isinstance(items, Mapping):
