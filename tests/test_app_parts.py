@@ -94,13 +94,33 @@ def test_display_frame_simplifies_and_rounds():
 
 
 def test_headline_counts_hand_worked():
-    fig = present.headline(villages())
+    from gisapp.analysis.summary import headline
+
+    fig = headline(villages())
     assert fig["villages"] == {"no_power_no_signal": 1, "no_signal": 1, "no_power": 0, "served": 1, "unknown": 1}
     assert fig["pop"]["served"] == 300.0
     # 4G: (100*0 + 200*0.5 + 300*1) / (100+200+300) — the NaN village is not judged
     assert fig["share_pop_4g"] == pytest.approx(400 / 600)
     # signal: 1 covered of 3 judged villages
     assert fig["share_villages_with_signal"] == pytest.approx(1 / 3)
+    assert fig["n_villages"] == 4 and fig["n_pop"] == 1000.0
+
+
+def test_headline_equals_the_province_row_of_summarise():
+    from gisapp.analysis.summary import headline, summarise
+
+    v = villages(8)
+    v[S.PROVINCE] = "Tỉnh X"
+    v[S.POWER_STATUS] = ["no", "yes"] * 4
+    fig = headline(v)
+    row = summarise(v).query("level == 'province'").iloc[0]
+    for g in S.GapClass:
+        assert fig["villages"][g.value] == row[f"villages_{g.value}"]
+        assert fig["pop"][g.value] == row[f"pop_{g.value}"]
+    assert fig["share_pop_4g"] == pytest.approx(row["share_pop_4g"])
+    assert fig["share_villages_with_signal"] == pytest.approx(row["share_villages_with_signal"])
+    assert fig["villages_without_power"] == row["villages_without_power"] == 4
+    assert headline(v.iloc[:0])["n_villages"] == 0
 
 
 def test_filter_villages_by_commune_and_gap():
@@ -187,3 +207,14 @@ def test_config_toml_round_trip(tmp_path):
     assert back == cfg
     with pytest.raises(ConfigError, match="not valid TOML"):
         config_from_toml("[villages", base_dir=tmp_path)
+
+
+def test_map_is_compact_why_cut_and_styled_in_javascript():
+    v = villages(8)
+    v[S.WHY] = "lý do " * 40                          # 240 characters
+    text = build_map(v, assets=MapAssets.streamlit()).get_root().render()
+    assert "switch(" not in text                        # no per-feature style map
+    assert "lý do" in text and "\\u1ef" not in text     # UTF-8, not \\u escapes
+    assert ("lý do " * 40).strip() not in text           # cut for the tooltip ...
+    assert text.count("…") == 8                         # ... with an ellipsis each
+    assert '"gap":0' in text and '"village_id":"v0"' in text

@@ -13,7 +13,7 @@ import pandas as pd
 from gisapp import schema as S
 from gisapp.schema import GapClass, PowerStatus, SignalClass
 
-__all__ = ["summarise"]
+__all__ = ["summarise", "headline"]
 
 
 def _indicators(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -76,3 +76,64 @@ def summarise(villages: pd.DataFrame) -> pd.DataFrame:
     provinces[S.COMMUNE] = ""
     out = pd.concat([communes, provinces], ignore_index=True)
     return out[list(S.SUMMARY_COLUMNS)]
+
+
+def headline(villages: pd.DataFrame) -> dict[str, object]:
+    """The province indicators of :func:`summarise` over all rows given, as one dict.
+
+    The same computation as a province row of :func:`summarise` (so the app's headline
+    figures for a filter equal the summary of those villages), without grouping: for
+    the app's headline figures and any report of a selection of villages.
+
+    Parameters
+    ----------
+    villages
+        The village table (``gap_class``, ``pop``; ``signal_class``,
+        ``power_status``, ``pop_share_4g`` and ``fibre_reached`` when known). A missing
+        gap class counts as ``unknown``.
+
+    Returns
+    -------
+    dict
+        ``villages`` and ``pop``: dicts gap class value → villages / people (every
+        class present, zeros included); ``n_villages`` (int), ``n_pop`` (people);
+        ``share_pop_4g`` (people of villages where 4G could be judged),
+        ``share_villages_with_signal`` (covered or pocket, among villages whose
+        signal class is known), ``share_villages_fibre`` — fractions in [0, 1], NaN
+        when nothing could be judged; ``villages_without_power`` (int).
+    """
+    nan = float("nan")
+    empty = {
+        "villages": {g.value: 0 for g in GapClass}, "pop": {g.value: 0.0 for g in GapClass},
+        "n_villages": 0, "n_pop": 0.0, "share_pop_4g": nan, "share_villages_with_signal": nan,
+        "share_villages_fibre": nan, "villages_without_power": 0,
+    }
+    if len(villages) == 0:
+        return empty
+    frame = pd.DataFrame({
+        S.GAP_CLASS: villages[S.GAP_CLASS].astype("string").fillna(GapClass.UNKNOWN.value),
+        S.POP: villages[S.POP],
+        S.SIGNAL_CLASS: (villages[S.SIGNAL_CLASS].astype("string").fillna(SignalClass.UNKNOWN.value)
+                         if S.SIGNAL_CLASS in villages else SignalClass.UNKNOWN.value),
+        S.POWER_STATUS: villages[S.POWER_STATUS] if S.POWER_STATUS in villages else pd.NA,
+        "_all": "all",
+    }, index=villages.index)
+    for col in (S.POP_SHARE_4G, S.FIBRE_REACHED):
+        if col in villages:
+            frame[col] = villages[col]
+    row = _indicators(frame, ["_all"]).iloc[0]
+
+    def share(name: str) -> float:
+        value = row[name]
+        return float(value) if pd.notna(value) else nan
+
+    return {
+        "villages": {g.value: int(row[f"villages_{g.value}"]) for g in GapClass},
+        "pop": {g.value: float(row[f"pop_{g.value}"]) for g in GapClass},
+        "n_villages": int(row["villages"]),
+        "n_pop": float(row[S.POP]),
+        "share_pop_4g": share("share_pop_4g") if S.POP_SHARE_4G in frame else nan,
+        "share_villages_with_signal": share("share_villages_with_signal"),
+        "share_villages_fibre": share("share_villages_fibre"),
+        "villages_without_power": int(row["villages_without_power"]),
+    }

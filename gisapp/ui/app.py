@@ -22,6 +22,7 @@ from typing import Any
 
 import streamlit as st
 
+from gisapp.analysis.summary import headline
 from gisapp.config import PowerRules, RunConfig, Thresholds, Weights, config_to_dict
 from gisapp.ui import components as C
 from gisapp.ui import present
@@ -152,7 +153,7 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     tiles = C.basemap_choice(lang)
     shown = present.filter_villages(result.villages, filters)
 
-    C.headline_metrics(lang, present.headline(shown))
+    C.headline_metrics(lang, headline(shown))
     C.map_section(lang, shown, result.layers, keys=keys, filters=filters, tiles=tiles, assets=assets)
     C.table_section(lang, shown, present.table_columns(list(shown.columns), keys, filters))
     C.chart_section(lang, shown)

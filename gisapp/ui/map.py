@@ -4,10 +4,16 @@ This is the only module that imports Folium. It draws; it does not compute: clas
 ``why`` come from the result. What it does to the data is for display only:
 
 * geometries are simplified with a tolerance in metres (by default half a screen pixel
-  at the zoom that fits the villages) and their coordinates rounded (5 decimals ≈ 1 m),
-  so 10,000 villages stay a few MB of HTML;
-* every text value that reaches a tooltip or a layer name is HTML-escaped here
-  (``GeoJsonTooltip`` puts values into ``innerHTML`` unescaped), so a village named
+  at the zoom that fits the villages; coverage outlines two pixels) and their coordinates
+  rounded (5 decimals ≈ 1 m; coverage 4), so 10,000 villages stay under 5 MB of HTML;
+* the data is embedded as compact JSON (no spaces, UTF-8 rather than ``\\uXXXX``
+  escapes) with short property names, and coloured, styled and tooltipped by small
+  JavaScript functions (``folium.GeoJson`` with a ``style_function`` writes a
+  ``switch`` with one ``case`` per feature, and its tooltip reads the full ``why``):
+  see :class:`FastGeoJson`; the tooltip shows ``why`` cut to :data:`WHY_CHARS`
+  characters, the table has it in full;
+* every text value that reaches a tooltip, popup or layer name is HTML-escaped here
+  (Leaflet puts tooltip strings into ``innerHTML``), so a village named
   ``<img src=x onerror=alert(1)>`` shows as text;
 * Leaflet and MarkerCluster load from local URLs (:class:`gisapp.ui.assets.MapAssets`),
   never from CDNs; without tiles the map is a plain background.
@@ -38,8 +44,9 @@ from gisapp.ui.assets import MapAssets
 from gisapp.ui.i18n import gap_label, t
 
 __all__ = [
-    "GAP_COLOURS", "CARRIER_COLOURS", "KIND_STYLES", "display_tolerance_m", "display_frame",
-    "build_map", "cdn_urls", "OSM_TILES",
+    "GAP_COLOURS", "CARRIER_COLOURS", "CHANGE_COLOURS", "KIND_STYLES", "WHY_CHARS",
+    "display_tolerance_m", "display_frame", "FastGeoJson", "features_json", "build_map",
+    "add_sites", "build_change_map", "cdn_urls", "OSM_TILES",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,19 @@ GAP_COLOURS = {
     "no_power": "#7b3294",
     "served": "#4dac26",
     "unknown": "#9e9e9e",
+}
+#: colours of :class:`gisapp.tracking.Change` values on the map of changes
+CHANGE_COLOURS = {
+    "newly_found_gap": "#d7191c",
+    "still_open": "#fdae61",
+    "newly_covered": "#2c7bb6",
+    "newly_powered": "#8e6cc4",
+    "resolved": "#1a9641",
+    "judged_served": "#a6d96a",
+    "unchanged_served": "#d9ead3",
+    "unknown": "#9e9e9e",
+    "appeared": "#01665e",
+    "disappeared": "#252525",
 }
 CARRIER_COLOURS = {
     "viettel": "#e4002b", "vinaphone": "#0072bc", "vnpt": "#0072bc", "mobifone": "#005baa",
@@ -65,7 +85,13 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 #: towers above this number per carrier are clustered
 CLUSTER_MIN = 200
 PRECISION = 5
+#: coverage outlines: rounded to 4 decimals (≈ 11 m) and simplified by this many pixels
+COVERAGE_PRECISION = 4
+COVERAGE_PIXELS = 4.0
+#: characters of ``why`` in a village's tooltip (the table shows all of it)
+WHY_CHARS = 90
 _M_PER_DEG = 111_320.0
+_GAPS = [g.value for g in S.GapClass]
 
 
 def display_tolerance_m(bounds: tuple[float, float, float, float], *, width_px: int = 900) -> float:
@@ -91,25 +117,98 @@ def _simplify(geoms: np.ndarray, tolerance_m: float, precision: int) -> np.ndarr
     return shapely.transform(out, lambda xy: np.round(xy, precision))
 
 
-def _geojson(frame: gpd.GeoDataFrame) -> dict:
-    """A FeatureCollection dict, geometries serialised by GEOS in one vectorised call
-    (``__geo_interface__`` walks every coordinate in Python: 5× slower here)."""
-    geoms = shapely.to_geojson(frame.geometry.to_numpy())
-    props = frame.drop(columns=frame.geometry.name).to_dict("records")
-    features = [
-        {"type": "Feature", "properties": p, "geometry": json.loads(g) if g is not None else None}
-        for p, g in zip(props, geoms)
-    ]
-    return {"type": "FeatureCollection", "features": features}
+def _js_safe(text: str) -> str:
+    """JSON text made safe inside a ``<script>`` element (as folium's own ``tojson``)."""
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _dumps(obj: object) -> str:
+    return _js_safe(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+
+
+def features_json(geoms: np.ndarray, props: list[dict] | None = None) -> str:
+    """A compact GeoJSON FeatureCollection text, safe to embed in a ``<script>``.
+
+    Geometries are written by GEOS in one vectorised call (``__geo_interface__`` walks
+    every coordinate in Python); properties with ``json.dumps`` without spaces and
+    without ``\\uXXXX`` escapes of Vietnamese letters (a third of the size); ``<``,
+    ``>``, ``&`` and ``'`` are escaped as in folium's ``tojson``.
+    """
+    gj = shapely.to_geojson(np.asarray(geoms, dtype=object)) if len(geoms) else []
+    props = props if props is not None else [{}] * len(gj)
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+    parts = [f'{{"type":"Feature","properties":{dump(p)},"geometry":{g if g is not None else "null"}}}'
+             for p, g in zip(props, gj)]
+    return _js_safe('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}")
+
+
+class FastGeoJson(folium.map.Layer):
+    """A Leaflet ``L.geoJson`` layer with compact data and styling in JavaScript.
+
+    ``folium.GeoJson`` with a ``style_function`` calls it per feature in Python and
+    writes a JavaScript ``switch`` with one ``case`` per feature id, and embeds the
+    data as indented, ASCII-escaped JSON; here the data is :func:`features_json` text
+    and ``style``, ``point_to_layer``, ``tooltip`` and ``popup`` are JavaScript
+    functions (``function (feature) {...}`` / ``function (layer) {...}``) written once.
+    Shown in the layer control like any folium layer; can be put in a MarkerCluster.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = L.geoJson({{ this.data_js }}, { "
+        "{% if this.style_js %}style: {{ this.style_js }},{% endif %}"
+        "{% if this.point_js %}pointToLayer: {{ this.point_js }},{% endif %}"
+        "});\n"
+        "{% if this.tooltip_js %}{{ this.get_name() }}.bindTooltip({{ this.tooltip_js }}, "
+        "{sticky: true, maxWidth: 360});\n{% endif %}"
+        "{% if this.popup_js %}{{ this.get_name() }}.bindPopup({{ this.popup_js }}, "
+        "{maxWidth: 420, maxHeight: 320});\n{% endif %}"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, data_js: str, *, name: str, style_js: str | None = None,
+                 point_js: str | None = None, tooltip_js: str | None = None,
+                 popup_js: str | None = None, show: bool = True, control: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "FastGeoJson"
+        self.data_js = data_js
+        self.style_js = style_js
+        self.point_js = point_js
+        self.tooltip_js = tooltip_js
+        self.popup_js = popup_js
+
+
+def _style_js(style: Mapping[str, object]) -> str:
+    return f"function (f) {{ return {_dumps({k: v for k, v in style.items() if v is not None})}; }}"
+
+
+def _circle_js(radius: float, style: Mapping[str, object] | None = None) -> str:
+    opts = {"radius": radius, **(style or {})}
+    return f"function (f, ll) {{ return L.circleMarker(ll, {_dumps(opts)}); }}"
+
+
+def _fields_tooltip_js(fields: list[tuple[str, str]]) -> str:
+    """A tooltip of ``(property, escaped label)`` rows; the values are escaped in Python."""
+    rows = "+".join(
+        f"'<tr><th style=\"text-align:left;padding-right:6px\">' + {_dumps(label)} + '</th><td>' + "
+        f"(p[{_dumps(key)}] == null ? '' : p[{_dumps(key)}]) + '</td></tr>'"
+        for key, label in fields)
+    return f"function (l) {{ var p = l.feature.properties; return '<table>' + {rows or repr('')} + '</table>'; }}"
 
 
 def _esc(values: pd.Series) -> pd.Series:
     return values.astype("string").fillna("").map(html.escape).astype(object)
 
 
+def _cut(values: pd.Series, n: int) -> pd.Series:
+    text = values.astype("string").fillna("")
+    return text.where(text.str.len() <= n, text.str.slice(0, n - 1).str.rstrip() + "…")
+
+
 def display_frame(
     villages: gpd.GeoDataFrame, *, lang: str = "vi", tolerance_m: float | None = None,
-    precision: int = PRECISION,
+    precision: int = PRECISION, why_chars: int = WHY_CHARS,
 ) -> gpd.GeoDataFrame:
     """The few columns the map shows, escaped, with simplified rounded geometries.
 
@@ -117,8 +216,9 @@ def display_frame(
     -------
     GeoDataFrame
         EPSG:4326; columns ``village_id``, ``gap_class`` (raw value, for the colour),
-        ``name``, ``commune``, ``people``, ``gap`` (label), ``why`` — all text escaped —
-        and ``geometry``. Rows without geometry are left out of the map (not of the table).
+        ``name``, ``commune``, ``people`` (float, NaN when unknown), ``why`` (cut to
+        ``why_chars`` characters, with "…") — all text escaped — and ``geometry``.
+        Rows without geometry are left out of the map (not of the table).
     """
     v = villages[~villages.geometry.isna() & ~villages.geometry.is_empty]
     if v.crs is not None and not v.crs.equals("EPSG:4326"):
@@ -127,18 +227,89 @@ def display_frame(
         tolerance_m = display_tolerance_m(tuple(v.total_bounds)) if len(v) else 0.0
     geoms = _simplify(v.geometry.to_numpy(), tolerance_m, precision)
     gap = v[S.GAP_CLASS].astype("string").fillna("unknown")
-    pop = pd.to_numeric(v[S.POP], errors="coerce")
-    people = pop.map(lambda x: "" if pd.isna(x) else f"{x:,.0f}")
     data = {
         "village_id": _esc(v[S.ID]),
         "gap_class": gap.astype(object),
         "name": _esc(v[S.NAME]) if S.NAME in v else "",
         "commune": _esc(v[S.COMMUNE]) if S.COMMUNE in v else "",
-        "people": people.astype(object),
-        "gap": gap.map(lambda g: html.escape(gap_label(g, lang))).astype(object),
-        "why": _esc(v[S.WHY]) if S.WHY in v else "",
+        "people": pd.to_numeric(v[S.POP], errors="coerce").astype("float64"),
+        "why": _esc(_cut(v[S.WHY], why_chars)) if S.WHY in v else "",
     }
     return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326", index=v.index)
+
+
+def _village_props(frame: gpd.GeoDataFrame, *, extra: str | None = None) -> tuple[list[dict], list[str]]:
+    """Short per-feature properties: ``village_id``, ``gap`` (index into the gap
+    classes), ``n`` name, ``c`` (index into the returned commune list), ``p`` people
+    (int or null), ``w`` why (cut); with ``extra``, ``x`` = that column's index into
+    :data:`CHANGE_COLOURS` order."""
+    communes = sorted(set(frame["commune"].astype(str)))
+    cidx = {c: i for i, c in enumerate(communes)}
+    gidx = {g: i for i, g in enumerate(_GAPS)}
+    pop = frame["people"].to_numpy(dtype="float64")
+    cols = {
+        "village_id": frame["village_id"].astype(str).tolist(),
+        "gap": [gidx.get(g, len(_GAPS) - 1) for g in frame["gap_class"].astype(str)],
+        "n": frame["name"].astype(str).tolist(),
+        "c": [cidx[c] for c in frame["commune"].astype(str)],
+        "p": [None if not np.isfinite(x) else int(round(x)) for x in pop],
+        "w": frame["why"].astype(str).tolist(),
+    }
+    if extra is not None:
+        order = list(CHANGE_COLOURS)
+        cols["x"] = [order.index(x) if x in order else order.index("unknown")
+                     for x in frame[extra].astype(str)]
+    keys = list(cols)
+    props = [dict(zip(keys, vals)) for vals in zip(*(cols[k] for k in keys))]
+    return props, communes
+
+
+def _village_tooltip_js(lang: str, communes: list[str], *, extra_labels: list[str] | None = None) -> str:
+    labels = [html.escape(t(k, lang)) for k in ("t_name", "t_commune", "t_people", "t_gap", "t_why")]
+    gaps = [html.escape(gap_label(g, lang)) for g in _GAPS]
+    locale = "vi-VN" if lang == "vi" else "en-US"
+    row = ("'<tr><th style=\"text-align:left;padding-right:6px;vertical-align:top\">' + L[{i}] + "
+           "'</th><td>' + ({v}) + '</td></tr>'")
+    rows = [row.format(i=0, v="p.n"), row.format(i=1, v="C[p.c]"),
+            row.format(i=2, v=f"p.p == null ? '' : p.p.toLocaleString({_dumps(locale)})"),
+            row.format(i=3, v="G[p.gap]")]
+    extra = ""
+    if extra_labels is not None:
+        labels.append(html.escape(t("t_change", lang)))
+        rows.append(row.format(i=5, v="X[p.x]"))
+        extra = f"var X = {_dumps(extra_labels)};"
+    rows.append(row.format(i=4, v="p.w"))
+    return (
+        f"(function () {{ var L = {_dumps(labels)}, G = {_dumps(gaps)}, C = {_dumps(communes)}; {extra}"
+        " return function (l) { var p = l.feature.properties;"
+        " return '<table style=\"max-width:340px;white-space:normal\">' + "
+        + " + ".join(rows) + " + '</table>'; }; })()"
+    )
+
+
+def _village_layer(frame: gpd.GeoDataFrame, *, lang: str, name: str, tooltips: bool,
+                   colour_by: str = "gap") -> FastGeoJson:
+    """Villages coloured by gap class (``colour_by="gap"``) or by change (``"change"``,
+    the frame then has a ``change`` column)."""
+    extra = "change" if colour_by == "change" else None
+    props, communes = _village_props(frame, extra=extra)
+    if extra:
+        colours = list(CHANGE_COLOURS.values())
+        key = "x"
+        extra_labels = [html.escape(t(f"change_{c}", lang)) for c in CHANGE_COLOURS]
+    else:
+        colours = [GAP_COLOURS[g] for g in _GAPS]
+        key = "gap"
+        extra_labels = None
+    style = (f"(function () {{ var K = {_dumps(colours)}; return function (f) {{ return "
+             f"{{color: '#333333', weight: 0.6, fillColor: K[f.properties.{key}], fillOpacity: 0.75, "
+             f"fillRule: 'nonzero'}}; }}; }})()")
+    return FastGeoJson(
+        features_json(frame.geometry.to_numpy(), props), name=html.escape(name), style_js=style,
+        point_js=_circle_js(5, {"fillOpacity": 0.85}),
+        tooltip_js=_village_tooltip_js(lang, communes, extra_labels=extra_labels)
+        if tooltips and len(frame) else None,
+    )
 
 
 class _Legend(MacroElement):
@@ -159,49 +330,73 @@ class _Legend(MacroElement):
     def __init__(self, html_text: str) -> None:
         super().__init__()
         self._name = "Legend"
-        self.html_json = json.dumps(html_text)
+        self.html_json = _dumps(html_text)
 
 
-def _legend_html(lang: str) -> str:
-    rows = [f"<b>{html.escape(t('legend', lang))}</b>"]
-    for g in S.GapClass:
+def _legend_rows(title: str, items: list[tuple[str, str]], *, dot: bool = False) -> str:
+    rows = [f"<b>{html.escape(title)}</b>"]
+    radius = "50%" if dot else "0"
+    for colour, label in items:
         rows.append(
             f'<span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-            f'background:{GAP_COLOURS[g.value]}"></span>{html.escape(gap_label(g.value, lang))}'
-        )
+            f'border-radius:{radius};background:{colour}"></span>{html.escape(label)}')
     return "<br>".join(rows)
 
 
-def _village_style(feature: dict) -> dict:
-    colour = GAP_COLOURS.get(feature["properties"].get("gap_class"), GAP_COLOURS["unknown"])
-    return {"color": "#333333", "weight": 0.6, "fillColor": colour, "fillOpacity": 0.75}
+def _legend_html(lang: str) -> str:
+    return _legend_rows(t("legend", lang), [(GAP_COLOURS[g], gap_label(g, lang)) for g in _GAPS])
 
 
 def _carrier_colour(carrier: str, i: int) -> str:
     return CARRIER_COLOURS.get(S._slug(carrier), _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)])
 
 
-def _lines_layer(gdf: gpd.GeoDataFrame, name: str, style: dict, tolerance_m: float) -> folium.GeoJson:
-    geoms = _simplify(gdf.to_crs("EPSG:4326").geometry.to_numpy(), tolerance_m, PRECISION)
-    frame = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4326")
-    return folium.GeoJson(_geojson(frame), name=html.escape(name), style_function=lambda _f, s=style: s,
-                          show=True, control=True)
+def _lines_layer(gdf: gpd.GeoDataFrame, name: str, style: dict, tolerance_m: float, *,
+                 precision: int = PRECISION) -> FastGeoJson:
+    geoms = _simplify(gdf.to_crs("EPSG:4326").geometry.to_numpy(), tolerance_m, precision)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    return FastGeoJson(features_json(geoms), name=html.escape(name), style_js=_style_js(style))
 
 
 def _points_layer(
     gdf: gpd.GeoDataFrame, name: str, colour: str, tooltip_cols: list[str], *, radius: float = 5,
-) -> folium.GeoJson:
+    labels: Mapping[str, str] | None = None,
+) -> FastGeoJson:
     pts = gdf.to_crs("EPSG:4326")
     geoms = shapely.transform(shapely.centroid(pts.geometry.to_numpy()), lambda xy: np.round(xy, PRECISION))
-    data = {c: _esc(pts[c]) for c in tooltip_cols if c in pts}
-    frame = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
-    fields = [c for c in tooltip_cols if c in frame]
-    return folium.GeoJson(
-        _geojson(frame), name=html.escape(name),
-        marker=folium.CircleMarker(radius=radius, color="#222222", weight=1, fill=True,
-                                   fill_color=colour, fill_opacity=0.9),
-        tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    fields = [c for c in tooltip_cols if c in pts]
+    data = {c: _esc(pts[c]).tolist() for c in fields}
+    props = [{c: data[c][i] for c in fields} for i in np.flatnonzero(keep)]
+    labels = labels or {}
+    return FastGeoJson(
+        features_json(geoms[keep], props), name=html.escape(name),
+        point_js=_circle_js(radius, {"color": "#222222", "weight": 1, "fill": True,
+                                     "fillColor": colour, "fillOpacity": 0.9}),
+        tooltip_js=_fields_tooltip_js([(c, html.escape(labels.get(c, c))) for c in fields])
+        if fields else None,
     )
+
+
+def _new_map(bounds: tuple[float, float, float, float] | None, *, assets: MapAssets,
+             tiles: str | None) -> folium.Map:
+    if bounds is None or not all(map(math.isfinite, bounds)):
+        bounds = (102.0, 8.0, 110.0, 23.5)          # Viet Nam
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10, tiles=None,
+        prefer_canvas=True, control_scale=True,
+    )
+    # without a tile layer Leaflet has no maxZoom and fitBounds throws
+    m.options["max_zoom"] = 19
+    m.options["min_zoom"] = 3
+    m.default_js = assets.map_js()
+    m.default_css = assets.map_css()
+    if tiles:
+        folium.TileLayer(tiles=tiles, attr="&copy; OpenStreetMap contributors", name="basemap",
+                         control=False).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
 
 
 def build_map(
@@ -217,6 +412,7 @@ def build_map(
     technologies: tuple[str, ...] = (),
     tolerance_m: float | None = None,
     tooltips: bool = True,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """A Folium map of the result for Streamlit or a stand-alone HTML file.
 
@@ -237,36 +433,28 @@ def build_map(
         Key → (carrier, technology) and the chosen carriers/technologies: towers and
         coverage layers of other carriers/technologies are left out.
     tolerance_m
-        Simplification tolerance in metres; None → half a pixel at the fitting zoom.
+        Simplification tolerance in metres; None → half a pixel at the fitting zoom
+        (coverage outlines: :data:`COVERAGE_PIXELS` times that).
     tooltips
         False drops the village tooltips (for very large maps).
+    sites
+        Chosen new sites of a plan (:attr:`gisapp.planning.Plan.sites`): drawn as a
+        layer of markers with a popup (see :func:`add_sites`).
 
     Returns
     -------
     folium.Map
-        With ``prefer_canvas=True``, a layer control and a gap-class legend.
+        With ``prefer_canvas=True``, a layer control and a gap-class legend. Village
+        features carry ``village_id``, ``gap`` (index of the gap class in
+        :class:`gisapp.schema.GapClass` order), ``n`` (name), ``c`` (commune index),
+        ``p`` (people) and ``w`` (``why`` cut to :data:`WHY_CHARS` characters).
     """
     layers = dict(layers or {})
     layer_keys = dict(layer_keys or {})
     frame = display_frame(villages, lang=lang, tolerance_m=tolerance_m)
-    if len(frame):
-        minx, miny, maxx, maxy = frame.total_bounds
-    else:
-        minx, miny, maxx, maxy = 102.0, 8.0, 110.0, 23.5   # Viet Nam
-    tol = display_tolerance_m((minx, miny, maxx, maxy)) if tolerance_m is None else tolerance_m
-    m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10, tiles=None,
-        prefer_canvas=True, control_scale=True,
-    )
-    # without a tile layer Leaflet has no maxZoom and fitBounds throws
-    m.options["max_zoom"] = 19
-    m.options["min_zoom"] = 3
-    m.default_js = assets.map_js()
-    m.default_css = assets.map_css()
-    if tiles:
-        folium.TileLayer(tiles=tiles, attr="&copy; OpenStreetMap contributors", name="basemap",
-                         control=False).add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    bounds = tuple(frame.total_bounds) if len(frame) else None
+    m = _new_map(bounds, assets=assets, tiles=tiles)
+    tol = (display_tolerance_m(bounds) if bounds else 0.0) if tolerance_m is None else tolerance_m
 
     def chosen(key: str) -> bool:
         carrier, tech = layer_keys.get(key, (None, None))
@@ -290,7 +478,7 @@ def build_map(
             part = gdf[(kinds == kind).to_numpy()]
             style = {"color": colour, "fillColor": colour, **KIND_STYLES.get(kind, KIND_STYLES["declared"])}
             label = t("coverage_layer", lang, key=key, kind=t(f"kind_{kind}", lang))
-            layer = _lines_layer(part, label, style, tol)
+            layer = _lines_layer(part, label, style, COVERAGE_PIXELS * tol, precision=COVERAGE_PRECISION)
             layer.show = False
             layer.add_to(m)
 
@@ -300,18 +488,7 @@ def build_map(
         if gdf is not None and len(gdf):
             _lines_layer(gdf, t(f"{role}_layer", lang), style, tol).add_to(m)
 
-    villages_layer = folium.GeoJson(
-        _geojson(frame),
-        name=html.escape(t("villages_layer", lang)),
-        style_function=_village_style,
-        marker=folium.CircleMarker(radius=5, weight=0.6, color="#333333", fill=True, fill_opacity=0.85),
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "commune", "people", "gap", "why"],
-            aliases=[html.escape(t(k, lang)) for k in ("t_name", "t_commune", "t_people", "t_gap", "t_why")],
-            sticky=True,
-        ) if tooltips and len(frame) else None,
-    )
-    villages_layer.add_to(m)
+    _village_layer(frame, lang=lang, name=t("villages_layer", lang), tooltips=tooltips).add_to(m)
 
     fac = layers.get("facilities")
     if fac is not None and len(fac):
@@ -329,7 +506,9 @@ def build_map(
                 continue
             part = tw[(carrier_values == carrier).to_numpy()]
             group = folium.FeatureGroup(name=html.escape(t("towers_layer", lang, carrier=carrier)))
-            pts = _points_layer(part, carrier, _carrier_colour(carrier, i), ["carrier", "technology"])
+            pts = _points_layer(part, carrier, _carrier_colour(carrier, i), ["carrier", "technology"],
+                                labels={"carrier": t("carrier", lang), "technology": t("technology", lang)})
+            pts.control = False
             if len(part) > CLUSTER_MIN:
                 cluster = folium.plugins.MarkerCluster(control=False)
                 cluster.default_js = assets.cluster_js()
@@ -340,17 +519,112 @@ def build_map(
                 pts.add_to(group)
             group.add_to(m)
 
+    if sites is not None:
+        add_sites(m, sites, lang=lang)
+
     if selected_id is not None:
         sel = frame[frame["village_id"] == html.escape(str(selected_id))]
         if len(sel):
-            folium.GeoJson(
-                _geojson(sel[["village_id", "geometry"]]), name=html.escape(t("selected_layer", lang)),
-                style_function=lambda _f: {"color": "#00e5ff", "weight": 4, "fillOpacity": 0},
-                marker=folium.CircleMarker(radius=9, color="#00e5ff", weight=4, fill=False),
+            FastGeoJson(
+                features_json(sel.geometry.to_numpy(), [{"village_id": x} for x in sel["village_id"]]),
+                name=html.escape(t("selected_layer", lang)),
+                style_js=_style_js({"color": "#00e5ff", "weight": 4, "fillOpacity": 0}),
+                point_js=_circle_js(9, {"color": "#00e5ff", "weight": 4, "fill": False}),
             ).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
     _Legend(_legend_html(lang)).add_to(m)
+    return m
+
+
+def _money(x: object, lang: str) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(v):
+        return "–"
+    text = f"{v:,.0f}"
+    return (text.replace(",", ".") if lang == "vi" else text) + " USD"
+
+
+def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, lang: str = "vi",
+              max_listed: int = 40) -> FastGeoJson | None:
+    """Add the chosen new sites of a plan as numbered markers with a popup.
+
+    The popup lists the site's rank, carrier, candidate village, the villages it would
+    serve (ids, at most ``max_listed`` then "+ n more"), people served, cost and cost
+    per person, and the cost breakdown — every value HTML-escaped.
+
+    Returns
+    -------
+    FastGeoJson or None
+        The layer added (None for no sites).
+    """
+    if sites is None or not len(sites):
+        return None
+    pts = sites.to_crs("EPSG:4326")
+    geoms = shapely.transform(pts.geometry.to_numpy(), lambda xy: np.round(xy, PRECISION))
+    props = []
+    for row in pts.drop(columns=pts.geometry.name).to_dict("records"):
+        served = [s.strip() for s in str(row.get("villages_served") or "").split(",") if s.strip()]
+        listed = ", ".join(served[:max_listed]) + (
+            f" {t('and_more', lang, n=len(served) - max_listed)}" if len(served) > max_listed else "")
+        items = [
+            (t("s_rank", lang), str(row.get("site_rank", ""))),
+            (t("carrier", lang), str(row.get("carrier") or "–")),
+            (t("s_candidate", lang), str(row.get(S.ID) or row.get("source") or "–")),
+            (t("s_n_villages", lang), str(row.get("n_villages", len(served)))),
+            (t("s_villages", lang), listed or "–"),
+            (t("s_people", lang), _fmt_num(row.get("pop_served"), lang)),
+            (t("s_cost", lang), _money(row.get("cost_usd"), lang)),
+            (t("s_cost_person", lang), _money(row.get("cost_per_person_usd"), lang)),
+            (t("s_breakdown", lang), str(row.get("cost_breakdown") or "–")),
+        ]
+        body = "".join(
+            f'<tr><th style="text-align:left;padding-right:6px;vertical-align:top">{html.escape(k)}</th>'
+            f"<td>{html.escape(v)}</td></tr>" for k, v in items)
+        props.append({"r": int(row.get("site_rank") or 0),
+                      "h": f'<table style="white-space:normal">{body}</table>'})
+    layer = FastGeoJson(
+        features_json(geoms, props), name=html.escape(t("sites_layer", lang)),
+        point_js=("function (f, ll) { return L.marker(ll, {icon: L.divIcon({className: 'gisapp-site', "
+                  "iconSize: [22, 22], html: '<div style=\"width:22px;height:22px;border-radius:50%;"
+                  "background:#111;color:#fff;border:2px solid #ffd400;font:bold 11px/18px sans-serif;"
+                  "text-align:center\">' + f.properties.r + '</div>'})}); }"),
+        tooltip_js=f"function (l) {{ return {_dumps(t('s_rank', lang))} + ' ' + l.feature.properties.r; }}",
+        popup_js="function (l) { return l.feature.properties.h; }",
+    )
+    layer.add_to(m)
+    return layer
+
+
+def _fmt_num(x: object, lang: str) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(v):
+        return "–"
+    text = f"{v:,.0f}"
+    return text.replace(",", ".") if lang == "vi" else text
+
+
+def build_change_map(changes: gpd.GeoDataFrame, *, assets: MapAssets, lang: str = "vi",
+                     tiles: str | None = None, tolerance_m: float | None = None) -> folium.Map:
+    """A map of :attr:`gisapp.tracking.Changes.villages`, each village coloured by its
+    ``change`` (:data:`CHANGE_COLOURS`), with a legend of the changes present and a
+    tooltip (name, commune, people, new gap class, change, why)."""
+    keep = changes[~changes.geometry.isna() & ~changes.geometry.is_empty]
+    frame = display_frame(keep, lang=lang, tolerance_m=tolerance_m)
+    frame["change"] = keep.loc[frame.index, "change"].astype("string").fillna("unknown").astype(object)
+    bounds = tuple(frame.total_bounds) if len(frame) else None
+    m = _new_map(bounds, assets=assets, tiles=tiles)
+    _village_layer(frame, lang=lang, name=t("changes_layer", lang), tooltips=True,
+                   colour_by="change").add_to(m)
+    present_ = set(frame["change"].astype(str))
+    items = [(c, t(f"change_{c}", lang)) for c in CHANGE_COLOURS if c in present_]
+    _Legend(_legend_rows(t("change_legend", lang), items)).add_to(m)
     return m
 
 

@@ -1,8 +1,10 @@
 """Pure presentation helpers: choosing rows and columns to show, counting what is shown.
 
-Nothing here classifies or scores: the gap classes, scores and ranks come from
-:func:`gisapp.pipeline.assess`. Filtering rows by commune or gap class, counting the
-shown rows per class and formatting numbers are what a spreadsheet filter does.
+Nothing here classifies, scores or computes an indicator: the gap classes, scores and
+ranks come from :func:`gisapp.pipeline.assess`, the headline figures from
+:func:`gisapp.analysis.summary.headline`. Filtering rows by commune or gap class,
+tabulating the shown rows per commune for a chart and formatting numbers are what a
+spreadsheet filter does.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from gisapp import schema as S
 from gisapp.config import RunConfig
 
 __all__ = [
-    "Filters", "filter_villages", "layer_carriers", "table_columns", "headline",
+    "Filters", "filter_villages", "layer_carriers", "table_columns",
     "commune_counts", "fmt_int", "fmt_share",
 ]
 
@@ -83,41 +85,6 @@ def table_columns(
         if parts and parts[0] in ("pop_share", "centre") and _key_selected(parts[1], keys, filters):
             out.append(col)
     return out
-
-
-def headline(villages: pd.DataFrame) -> dict[str, object]:
-    """Counts of the rows shown: villages and people per gap class, share of people with
-    4G and share of villages with signal (among those whose signal class is known).
-
-    Returns
-    -------
-    dict
-        ``villages`` and ``pop`` (dicts per gap class value, every class present),
-        ``share_pop_4g`` and ``share_villages_with_signal`` (floats in [0, 1] or NaN).
-    """
-    gap = villages[S.GAP_CLASS].astype("string").fillna(S.GapClass.UNKNOWN.value)
-    pop = pd.to_numeric(villages[S.POP], errors="coerce").fillna(0.0)
-    counts = gap.value_counts()
-    people = pop.groupby(gap).sum()
-    n = {g.value: int(counts.get(g.value, 0)) for g in S.GapClass}
-    p = {g.value: float(people.get(g.value, 0.0)) for g in S.GapClass}
-    share4 = pd.to_numeric(villages.get(S.POP_SHARE_4G), errors="coerce") if S.POP_SHARE_4G in villages else None
-    total = float(pop.sum())
-    if share4 is not None and total > 0:
-        known = share4.notna()
-        denom = float(pop[known].sum())
-        share_pop_4g = float((pop[known] * share4[known]).sum() / denom) if denom > 0 else float("nan")
-    else:
-        share_pop_4g = float("nan")
-    sig = villages[S.SIGNAL_CLASS].astype("string") if S.SIGNAL_CLASS in villages else None
-    if sig is not None:
-        judged = sig.notna() & (sig != S.SignalClass.UNKNOWN.value)
-        with_signal = sig.isin([S.SignalClass.COVERED.value, S.SignalClass.POCKET.value]) & judged
-        share_sig = float(with_signal.sum() / judged.sum()) if judged.sum() else float("nan")
-    else:
-        share_sig = float("nan")
-    return {"villages": n, "pop": p, "n_villages": int(len(villages)), "n_pop": total,
-            "share_pop_4g": share_pop_4g, "share_villages_with_signal": share_sig}
 
 
 def commune_counts(villages: pd.DataFrame, *, value: str = "villages") -> pd.DataFrame:
