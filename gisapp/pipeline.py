@@ -320,6 +320,10 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     gisapp.errors.InputError
         A layer cannot be used; the message names the file and what to do.
     """
+    if config.options.engine == "dask":
+        from gisapp import scale  # optional extra (dask-geopandas, distributed): lazy import
+
+        return scale.measure(config, progress=progress)
     t0 = time.perf_counter()
     progress = progress or _noop
     cfg = config

@@ -183,6 +183,7 @@ def polygon_coverage(
     pop_index: ZonalIndex | None = None,
     pop_values: np.ndarray | None = None,
     tile_m: float = 10_000.0,
+    extent: tuple[float, float, float, float] | None = None,
 ) -> pd.DataFrame:
     """Share of each village's area (and people) inside coverage polygons.
 
@@ -205,6 +206,10 @@ def polygon_coverage(
         people on the grid fall back to their area share.
     tile_m
         Tile size (metres) the coverage union is cut into before intersecting.
+    extent
+        (minx, miny, maxx, maxy) over which the coverage union is cut, by default the
+        villages' bounds. The Dask engine passes the whole run's extent with each
+        partition, so it cuts the same tiles (and pieces) as a local run.
 
     Returns
     -------
@@ -245,6 +250,8 @@ def polygon_coverage(
     pieces = np.empty(0, dtype=object)
     if len(cover):
         vb = shapely.total_bounds(varr[ok]) if ok.any() else np.full(4, np.nan)
+        if extent is not None:
+            vb = np.asarray(extent, dtype=np.float64)
         cb = shapely.total_bounds(cover)
         bounds = (max(vb[0], cb[0]), max(vb[1], cb[1]), min(vb[2], cb[2]), min(vb[3], cb[3]))
         if bounds[0] <= bounds[2] and bounds[1] <= bounds[3]:
