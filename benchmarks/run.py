@@ -160,10 +160,10 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
     ee_mean = ee["mean"].to_numpy(dtype=float)
     big = np.isfinite(ee_mean)
     extra["mean_vs_exactextract_db"] = float(np.nanmax(np.abs(ours_mean[sub][big] - ee_mean[big])))
+    k = SUBSAMPLE["rasterstats"] if national else SUBSAMPLE_SMALL["rasterstats"]
+    sub_rs = _sub(n, k)
     try:
         from rasterstats import zonal_stats
-        k = SUBSAMPLE["rasterstats"] if national else SUBSAMPLE_SMALL["rasterstats"]
-        sub_rs = _sub(n, k)
         t0 = time.perf_counter()
         zonal_stats(vil.iloc[sub_rs], str(first.path), stats=["mean"], nodata=np.nan)
         t_rs = (time.perf_counter() - t0) * n / len(sub_rs)

@@ -39,7 +39,16 @@ def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     t0 = time.perf_counter()
     progress = None if args.quiet else terminal_progress()
-    result, paths = run_to_dir(cfg, args.out, progress=progress)
+    if getattr(args, "scheduler", None):
+        import dataclasses
+
+        from distributed import Client  # the [scale] extra; the dask engine uses this client
+
+        cfg = cfg.replace(options=dataclasses.replace(cfg.options, engine="dask"))
+        with Client(args.scheduler):
+            result, paths = run_to_dir(cfg, args.out, progress=progress)
+    else:
+        result, paths = run_to_dir(cfg, args.out, progress=progress)
     secs = time.perf_counter() - t0
     counts = result.villages["gap_class"].value_counts()
     print(f"{len(result.villages)} villages analysed in {secs:.1f} s"
@@ -60,4 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", type=Path, help="run config (TOML)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the per-village steps on this dask.distributed scheduler "
+                   "(implies engine = \"dask\"; needs pip install gisapp[scale])")
     p.set_defaults(func=_run)
