@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ import streamlit as st
 
 from gisapp.analysis.summary import headline
 from gisapp.config import PowerRules, RunConfig, Thresholds, Weights, config_to_dict
+from gisapp.ui import cache
 from gisapp.ui import components as C
 from gisapp.ui import present
 from gisapp.ui.assets import MapAssets, install_static
@@ -81,35 +80,6 @@ def measure_key(config: RunConfig, engine_name: str = "gisapp") -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-class _MeasureStore:
-    """The slow stage's results, shared by every session of the server (at most ``size``).
-
-    Not a plain ``@st.cache_resource`` function: that would record and replay the
-    progress bar's updates, which live in a block created outside it.
-    """
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self.items: OrderedDict[str, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str, compute: Callable[[], Any]) -> Any:
-        with self.lock:                       # one measure at a time: memory stays bounded
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-            value = compute()
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-            return value
-
-
-@st.cache_resource(show_spinner=False)
-def _measure_store() -> _MeasureStore:
-    return _MeasureStore()
-
-
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _cached_demo_config(name: str, _engine: Engine) -> RunConfig:
     return _engine.demo_config()
@@ -126,6 +96,7 @@ def _base_config(lang: str, engine: Engine, source: str, max_mb: float) -> RunCo
 def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     st.title(t("title", lang))
     st.caption(t("subtitle", lang))
+    page = C.page_choice(lang)
     source = C.source_choice(lang)
     base = _base_config(lang, engine, source, max_mb=200.0)
     if base is None:
@@ -141,7 +112,7 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{t('computing', lang)} {message}")
 
     try:
-        measured = _measure_store().get(key, lambda: engine.measure(config, progress=progress))
+        measured = cache.store("measure").get(key, lambda: engine.measure(config, progress=progress))
     finally:
         bar.empty()
     result = engine.assess(measured, config)
@@ -149,10 +120,21 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
         st.warning(t("synthetic_note", lang))
 
     keys = present.layer_carriers(result.config, result.layers)
-    filters = C.filter_controls(lang, result.villages, keys)
     tiles = C.basemap_choice(lang)
-    shown = present.filter_villages(result.villages, filters)
+    if page == "planning":
+        from gisapp.ui import planning_page
 
+        planning_page.render(lang, config=config, measured=measured, result=result, measure_key=key,
+                             assets=assets, tiles=tiles, scope=scope)
+        return
+    if page == "progress":
+        from gisapp.ui import progress_page
+
+        progress_page.render(lang, config=config, result=result, assets=assets, tiles=tiles)
+        return
+
+    filters = C.filter_controls(lang, result.villages, keys)
+    shown = present.filter_villages(result.villages, filters)
     C.headline_metrics(lang, headline(shown))
     C.map_section(lang, shown, result.layers, keys=keys, filters=filters, tiles=tiles, assets=assets)
     C.table_section(lang, shown, present.table_columns(list(shown.columns), keys, filters))

@@ -31,7 +31,7 @@ from gisapp.ui.inputs import ACCEPTED_EXT, ROLES, Assignment, config_from_assign
 from gisapp.ui.map import GAP_COLOURS, OSM_TILES, build_map
 
 __all__ = [
-    "language_switch", "source_choice", "upload_section", "config_upload", "rule_controls",
+    "language_switch", "page_choice", "source_choice", "upload_section", "config_upload", "rule_controls",
     "filter_controls", "headline_metrics", "map_section", "table_section", "chart_section",
     "download_section", "config_download", "show_error",
 ]
@@ -67,6 +67,12 @@ def show_error(exc: BaseException, lang: str) -> None:
 def language_switch() -> str:
     return st.sidebar.radio("Ngôn ngữ / Language", ("vi", "en"), horizontal=True, key="lang",
                             format_func=lambda x: {"vi": "Tiếng Việt", "en": "English"}[x])
+
+
+def page_choice(lang: str) -> str:
+    """Which page: the map and ranking, planning, or progress between surveys."""
+    return st.sidebar.radio(t("page", lang), ("explore", "planning", "progress"), key="page",
+                            format_func=lambda x: t(f"page_{x}", lang))
 
 
 def source_choice(lang: str) -> str:

@@ -1,0 +1,58 @@
+"""Results shared by every session of the server, at most a few per kind.
+
+Not plain ``@st.cache_resource`` functions: those record and replay the progress bar's
+updates, which live in a block created outside them. One :class:`LruStore` per kind
+(``"measure"``, ``"plan"``, ``"compare"``, ``"plan_files"``), each with its own lock, so a
+slow measure does not hold up a plan of other data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+__all__ = ["LruStore", "store", "digest"]
+
+SIZES = {"measure": 4, "plan": 8, "compare": 4, "plan_files": 4}
+
+
+class LruStore:
+    """Computed values by key; the least recently used go beyond ``size``."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        with self.lock:                       # one computation at a time: memory stays bounded
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            value = compute()
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+            return value
+
+    def peek(self, key: str) -> Any | None:
+        with self.lock:
+            return self.items.get(key)
+
+
+@st.cache_resource(show_spinner=False)
+def store(kind: str) -> LruStore:
+    """The server-wide store of one kind."""
+    return LruStore(SIZES.get(kind, 4))
+
+
+def digest(*parts: Any) -> str:
+    """A SHA-256 key of JSON-able parts (anything else by ``str``)."""
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
