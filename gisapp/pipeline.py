@@ -42,6 +42,7 @@ from gisapp.errors import (
     DuplicateIdError, InputError, InvalidGeometryError, NoOverlapError,
 )
 from gisapp.io import export
+from gisapp.io.raster import open_raster
 from gisapp.io.tables import read_table, require_columns
 from gisapp.io.vector import read_vector
 
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 
+#: a vector layer with nothing within this distance of the villages is refused (wrong CRS?)
+_OVERLAP_MARGIN_M = 50_000.0
 #: display tolerance for coverage polygons sent to the map, metres
 _DISPLAY_TOLERANCE_M = 50.0
 
@@ -276,18 +279,57 @@ def _read_layer(path: Path, *, role: str, cfg: RunConfig, crs: CRS, villages: gp
         gdf = gdf.copy()
         gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
         log.info("%s: repaired %d invalid geometries", role, int(invalid.sum()))
+    source = gdf
     gdf = to_metric(gdf, crs)
     if require_overlap and len(gdf):
         vb = villages.geometry[villages["_has_geom"]].total_bounds
         lb = gdf.total_bounds
-        if lb[0] > vb[2] or lb[2] < vb[0] or lb[1] > vb[3] or lb[3] < vb[1]:
+        # a tower or coverage edge just outside the villages' box is normal; a wrong CRS
+        # puts a layer hundreds of km away, so only a layer this far off is refused
+        m = _OVERLAP_MARGIN_M
+        if _disjoint(lb, (vb[0] - m, vb[1] - m, vb[2] + m, vb[3] + m)):
+            hint = ("check that both are in the same area and that each has the right CRS (set "
+                    "crs = \"EPSG:...\" for the layer in the config if its .prj is wrong or missing)")
+            if _looks_swapped(source, villages):
+                hint = ("the coordinates look swapped (lat, lon): with x and y exchanged they "
+                        "would overlap; write them as lon, lat (x = longitude), or " + hint)
             raise NoOverlapError(
-                "this layer does not overlap the villages at all; check that both are in the "
-                "same area and that each has the right CRS (set crs = \"EPSG:...\" for the layer "
-                "in the config if its .prj is wrong or missing)",
-                path=path, layer=role,
-            )
+                f"this layer does not overlap the villages at all (nothing within "
+                f"{m / 1000:.0f} km of them); {hint}", path=path, layer=role)
     return gdf
+
+
+def _disjoint(a: Any, b: Any) -> bool:
+    """Whether two (minx, miny, maxx, maxy) boxes do not meet."""
+    return bool(a[0] > b[2] or a[2] < b[0] or a[1] > b[3] or a[3] < b[1])
+
+
+def _looks_swapped(layer: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> bool:
+    """A geographic layer that misses the villages but would meet them with x and y
+    exchanged (lat, lon written as x, y)."""
+    if layer.crs is None or not layer.crs.is_geographic or not len(layer):
+        return False
+    v = villages.geometry[villages["_has_geom"]]
+    if not len(v):
+        return False
+    vb = v.to_crs(layer.crs).total_bounds
+    lb = layer.total_bounds
+    return _disjoint(lb, vb) and not _disjoint((lb[1], lb[0], lb[3], lb[2]), vb)
+
+
+def _read_raster(path: Path, *, role: str, cfg: RunConfig) -> tuple[np.ndarray, Any, Any]:
+    """Band 1 as float64 (NaN = nodata), with the checks every input gets: the file exists,
+    is under ``options.max_file_mb``, is a raster and has a CRS (messages name the layer)."""
+    with open_raster(path, role=role, max_mb=cfg.options.max_file_mb) as ds:
+        return zonal.read_band(ds)
+
+
+def _require_cells(index: zonal.ZonalIndex, *, path: Path, role: str) -> None:
+    if len(index.cell) == 0:
+        raise NoOverlapError(
+            "this raster does not overlap any village; check its CRS and extent (the raster "
+            "and the villages must cover the same area)", path=path, layer=role,
+        )
 
 
 def _file_hash(path: Path) -> str:
@@ -351,14 +393,29 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     pop_index = pop_values = None
     if cfg.population_raster is not None:
         pr = cfg.population_raster
-        pop_values, ptransform, pcrs = zonal.read_band(pr.path)
+        pop_values, ptransform, pcrs = _read_raster(pr.path, role="population", cfg=cfg)
         pop_index = zonal.ZonalIndex.build(base, transform=ptransform, shape=pop_values.shape, crs=pcrs)
+        _require_cells(pop_index, path=pr.path, role="population")
         sums = pd.Series(pop_index.sum(pop_values), index=base.index)
         use = base[S.POP].isna() & pd.Series(has, index=base.index)
         if cfg.villages.population is None:
             use = pd.Series(has, index=base.index)
+        # a village without any valid pixel (nodata, or off the raster) stays unknown
+        empty = use & sums.isna()
+        use = use & ~empty
         base.loc[use, S.POP] = sums[use]
         base.loc[use, S.POP_SOURCE] = "raster"
+        if empty.any():
+            if cfg.villages.population is None:   # else already counted as bad attributes
+                report.bad_population += int(empty.sum())
+            report.warn(
+                f"population raster: {int(empty.sum())} village(s) have no valid pixel "
+                f"(nodata or outside the raster, e.g. ids {base.loc[empty, S.ID].head(5).tolist()}); "
+                "their population is unknown"
+            )
+            for i in np.flatnonzero(empty.to_numpy()):
+                notes[i] = ((notes[i] + "; ") if i in notes else "") + \
+                    "the population raster has no valid pixel here, so the population is unknown"
         report.layers.append({"role": "population", "path": str(pr.path), "kind": "raster",
                               "date": pr.date, "features": int(np.isfinite(pop_values).sum())})
     step("population measured")
@@ -398,7 +455,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     grid_cache: dict[tuple, tuple[zonal.ZonalIndex, np.ndarray | None]] = {}
     for layer in cfg.signal_rasters:
         key = S.layer_key(layer.carrier, layer.technology)
-        dbm, transform, rcrs = zonal.read_band(layer.path)
+        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg)
         gkey = (CRS.from_user_input(rcrs).to_wkt(), tuple(transform), dbm.shape)
         if gkey not in grid_cache:
             index = zonal.ZonalIndex.build(base, transform=transform, shape=dbm.shape, crs=rcrs)
@@ -414,6 +471,12 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                 path=layer.path, layer=f"signal {key}",
             )
         centre_dbm = cov.centre_signal(centres, dbm, transform, crs=rcrs)
+        no_data = ~(np.nan_to_num(index.valid_fraction(dbm)) > 0) & has
+        if no_data.any():
+            report.warn(
+                f"signal {key}: the raster has no valid pixel (nodata) over {int(no_data.sum())} "
+                f"of {int(has.sum())} village(s); it says nothing about their signal"
+            )
         raster_layers.append(_RasterState(layer, key, index, dbm, weights, centre_dbm))
         report.layers.append({"role": f"signal {key}", "path": str(layer.path), "kind": layer.kind,
                               "date": layer.date, "features": int(np.isfinite(dbm).sum())})
@@ -484,8 +547,9 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                               "date": None, "features": len(grid)})
     lights = None
     if el.lights is not None:
-        lv, lt, lcrs = zonal.read_band(el.lights.path)
+        lv, lt, lcrs = _read_raster(el.lights.path, role="night lights", cfg=cfg)
         lindex = zonal.ZonalIndex.build(base, transform=lt, shape=lv.shape, crs=lcrs)
+        _require_cells(lindex, path=el.lights.path, role="night lights")
         lights = pd.Series(lindex.mean(lv), index=base.index)
         report.layers.append({"role": "night lights", "path": str(el.lights.path), "kind": "lights",
                               "date": el.lights.date, "features": int(np.isfinite(lv).sum())})

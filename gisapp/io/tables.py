@@ -158,7 +158,13 @@ def _decode_text(raw: bytes, *, encoding: str | None, path: Path, role: str | No
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="replace")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:   # an odd byte count: a cut-off UTF-16 file
+            raise UnreadableFileError(
+                f"the file starts like UTF-16 text but cannot be decoded ({exc}); save it "
+                "again as UTF-8 CSV", path=path, layer=role,
+            ) from exc
     guess = _decode_candidates(raw)
     if guess != "utf-8":
         log.warning("%s: not UTF-8; assumed %s (%s); set the layer's encoding to override",
@@ -298,7 +304,7 @@ def _coerce_column(values: pd.Series, *, comma_decimal: bool) -> pd.Series:
             lambda s: bool(_NUMBER_COMMA.match(s) or _NUMBER_COMMA_THOUSANDS.match(s)
                            or _NUMBER_DOT.match(s))).all():
         def conv(s: str | None) -> float:
-            if s is None:
+            if not isinstance(s, str):   # blank cells (None, or NaN in a pandas str column)
                 return np.nan
             if _NUMBER_COMMA_THOUSANDS.match(s):
                 s = s.replace(".", "")

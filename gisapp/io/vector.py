@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from gisapp.crs import check_crs
-from gisapp.errors import InputError, UnreadableFileError
+from gisapp.errors import CRSMismatchError, InputError, UnreadableFileError
 from gisapp.io.archive import safe_extract
 from gisapp.io.tables import (
     DELIMITED_SUFFIXES, EXCEL_SUFFIXES, check_file, find_column, frame_from_rows, nfc_frame,
@@ -84,7 +84,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, encoding: str | N
     p = check_file(path, role=role, max_mb=max_mb)
     suffix = p.suffix.lower()
     if suffix == ".zip":
-        gdf = _read_zip(p, layer=layer, encoding=encoding, role=role)
+        gdf = _read_zip(p, layer=layer, encoding=encoding, role=role, max_mb=max_mb)
     elif suffix in PARQUET_SUFFIXES:
         gdf = _read_parquet(p, role=role)
     elif suffix in DELIMITED_SUFFIXES or suffix in EXCEL_SUFFIXES:
@@ -102,8 +102,36 @@ def read_vector(path: str | Path, *, layer: str | None = None, encoding: str | N
             log.warning("%s: the file says %s; using %s as the config says", p,
                         gdf.crs.to_string(), crs)
         gdf = gdf.set_crs(crs, allow_override=True)
+    _check_swapped(gdf, path=p, role=role,
+                   table=suffix in DELIMITED_SUFFIXES or suffix in EXCEL_SUFFIXES)
     check_crs(gdf, path=p, layer=role)
     return gdf.reset_index(drop=True)
+
+
+def _check_swapped(gdf: gpd.GeoDataFrame, *, path: Path, role: str | None, table: bool) -> None:
+    """Refuse (lat, lon) written as (x, y): geographic, y beyond ±90 but x within it.
+
+    Where |lon| > 90 (all of Vietnam, 102–110°E) a swap always puts y out of range, so it
+    is caught here with a message that says so; swaps that stay in range are caught by the
+    run's overlap check (see :func:`gisapp.pipeline.measure`).
+    """
+    if gdf.crs is None or not gdf.crs.is_geographic:
+        return
+    geoms = gdf.geometry
+    present = geoms[~(geoms.isna() | geoms.is_empty)]
+    if not len(present):
+        return
+    minx, miny, maxx, maxy = present.total_bounds
+    if not (maxy > 90.5 or miny < -90.5):
+        return
+    if -90.5 <= minx and maxx <= 90.5 and -180.5 <= miny and maxy <= 360.5:
+        how = ("swap the lon/lat columns named in the config (lon = \"...\", lat = \"...\")"
+               if table else "re-export the layer with longitude first")
+        raise CRSMismatchError(
+            f"the coordinates look swapped (lat, lon): x runs {minx:.2f} … {maxx:.2f} and y "
+            f"{miny:.2f} … {maxy:.2f}; write them as lon, lat (x = longitude) or {how}",
+            path=path, layer=role,
+        )
 
 
 # --- formats -------------------------------------------------------------------------
@@ -176,9 +204,18 @@ def _read_parquet(p: Path, *, role: str | None) -> gpd.GeoDataFrame:
 
 
 def _read_zip(p: Path, *, layer: str | None, encoding: str | None,
-              role: str | None) -> gpd.GeoDataFrame:
+              role: str | None, max_mb: float | None = None) -> gpd.GeoDataFrame:
+    # the size limit applies to what the archive unpacks to, not only to the zip itself
+    limit = {} if max_mb is None else {"max_bytes": int(max_mb * 1024**2)}
     with tempfile.TemporaryDirectory(prefix="gisapp-zip-") as tmp:
-        files = safe_extract(p, tmp)
+        try:
+            files = safe_extract(p, tmp, **limit)
+        except InputError as exc:
+            prefix = f"file '{exc.path}': "
+            if exc.layer is None and role is not None and str(exc).startswith(prefix):
+                # the same message, naming the layer too
+                raise type(exc)(str(exc)[len(prefix):], path=p, layer=role) from exc
+            raise
         candidates: list[tuple[str, Path, str | None]] = []   # (label, file, layer in file)
         for f in files:
             if f.name.startswith(".") or "__MACOSX" in f.parts:
