@@ -179,3 +179,28 @@ def test_fibre_reached():
     out = fibre_reached(pd.Series([0.0, 2000.0, 2000.5, np.nan], index=list("abcd")), reach_m=2000)
     assert out.name == schema.FIBRE_REACHED and str(out.dtype) == "boolean"
     assert out.tolist()[:3] == [True, True, False] and pd.isna(out["d"])
+
+
+def test_segment_search_matches_whole_feature_nearest():
+    """Lines are split into segments for the search (issue 7: 29 s → ~2 s nationally);
+    the distances must equal the plain nearest search over whole features."""
+    rng = np.random.default_rng(3)
+    n = 400
+    cx, cy = rng.uniform(0, 50_000, n), rng.uniform(0, 50_000, n)
+    vil = shapely.buffer(shapely.points(cx, cy), rng.uniform(5, 800, n), quad_segs=4)
+    vil[::7] = shapely.points(cx[::7], cy[::7])          # some point villages
+    vil[5] = None
+    start = rng.uniform(0, 50_000, (60, 1, 2))
+    lines = shapely.linestrings(start + np.cumsum(rng.normal(0, 3000, (60, 8, 2)), axis=1))
+    feats = list(lines[:50]) + [shapely.multilinestrings(lines[50:55]),
+                                LineString([(7000, 7000), (7000, 7000)]),   # one repeated vertex
+                                Point(25_000, 25_000), None]
+    ref_tree = shapely.STRtree(np.array([f for f in feats if f is not None], dtype=object))
+    for md in (None, 1500.0):
+        got = distance_to(gs(vil), gs(feats), max_distance=md).to_numpy()
+        (gi, _), ref = ref_tree.query_nearest(vil, max_distance=md, return_distance=True,
+                                              all_matches=False)
+        want = np.full(n, np.nan)
+        want[gi] = ref
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=0, atol=1e-9)
