@@ -270,7 +270,10 @@ def _polygonal_part(g: Any) -> Any:
 
 def _read_layer(path: Path, *, role: str, cfg: RunConfig, crs: CRS, villages: gpd.GeoDataFrame,
                 layer: str | None = None, lon: str | None = None, lat: str | None = None,
-                layer_crs: str | None = None, require_overlap: bool = True) -> gpd.GeoDataFrame:
+                layer_crs: str | None = None, require_overlap: bool = True,
+                report: RunReport | None = None) -> gpd.GeoDataFrame:
+    """Read a layer into the run's CRS. A layer far from every village is refused
+    (``require_overlap``) or, for distance layers, reported as a warning."""
     gdf = read_vector(path, layer=layer, lon=lon, lat=lat, crs=layer_crs, role=role,
                       max_mb=cfg.options.max_file_mb)
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
@@ -281,6 +284,13 @@ def _read_layer(path: Path, *, role: str, cfg: RunConfig, crs: CRS, villages: gp
         log.info("%s: repaired %d invalid geometries", role, int(invalid.sum()))
     source = gdf
     gdf = to_metric(gdf, crs)
+    if not require_overlap and report is not None and len(gdf):
+        vb = villages.geometry[villages["_has_geom"]].total_bounds
+        m = _OVERLAP_MARGIN_M
+        if _disjoint(gdf.total_bounds, (vb[0] - m, vb[1] - m, vb[2] + m, vb[3] + m)):
+            report.warn(
+                f"{role} ({Path(path).name}): nothing within {m / 1000:.0f} km of the villages, "
+                "so every distance to it is large; check the layer's CRS if that is not true")
     if require_overlap and len(gdf):
         vb = villages.geometry[villages["_has_geom"]].total_bounds
         lb = gdf.total_bounds
@@ -297,6 +307,20 @@ def _read_layer(path: Path, *, role: str, cfg: RunConfig, crs: CRS, villages: gp
                 f"this layer does not overlap the villages at all (nothing within "
                 f"{m / 1000:.0f} km of them); {hint}", path=path, layer=role)
     return gdf
+
+
+def _unique_key(key: str, kind: str, used: set[str]) -> str:
+    """A layer key not used yet: a second Viettel 4G layer (say, measured beside the
+    declared one) becomes ``viettel_4g_measured`` instead of overwriting the first."""
+    out = key
+    if out in used:
+        out = f"{key}_{kind}"
+    n = 2
+    while out in used:
+        out = f"{key}_{kind}_{n}"
+        n += 1
+    used.add(out)
+    return out
 
 
 def _disjoint(a: Any, b: Any) -> bool:
@@ -317,11 +341,15 @@ def _looks_swapped(layer: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> bool:
     return _disjoint(lb, vb) and not _disjoint((lb[1], lb[0], lb[3], lb[2]), vb)
 
 
-def _read_raster(path: Path, *, role: str, cfg: RunConfig) -> tuple[np.ndarray, Any, Any]:
-    """Band 1 as float64 (NaN = nodata), with the checks every input gets: the file exists,
-    is under ``options.max_file_mb``, is a raster and has a CRS (messages name the layer)."""
+def _read_raster(path: Path, *, role: str, cfg: RunConfig,
+                 near: gpd.GeoDataFrame | None = None) -> tuple[np.ndarray, Any, Any]:
+    """Band 1 as floats (NaN = nodata; float32 bands stay float32), with the checks every
+    input gets: the file exists, is under ``options.max_file_mb``, is a raster and has a
+    CRS (messages name the layer). With ``near`` (the villages) only the window under
+    their bounds is read, and the returned transform is the window's."""
     with open_raster(path, role=role, max_mb=cfg.options.max_file_mb) as ds:
-        return zonal.read_band(ds)
+        bounds = None if near is None else zonal.bounds_in(near, ds.crs)
+        return zonal.read_band(ds, bounds=bounds)
 
 
 def _require_cells(index: zonal.ZonalIndex, *, path: Path, role: str) -> None:
@@ -422,10 +450,11 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
 
     # coverage polygons
     polygon_layers: list[gaps.LayerMeasure] = []
+    used_keys: set[str] = set()
     coverage_geoms: dict[str, gpd.GeoDataFrame] = {}
     display: dict[str, gpd.GeoDataFrame] = {}
     for layer in cfg.coverage:
-        key = S.layer_key(layer.carrier, layer.technology)
+        key = _unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
         role = f"coverage {key}"
         gdf = _read_layer(layer.path, role=role, cfg=cfg, crs=crs, villages=base,
                           layer=layer.layer, layer_crs=layer.crs)
@@ -454,8 +483,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     raster_layers: list[_RasterState] = []
     grid_cache: dict[tuple, tuple[zonal.ZonalIndex, np.ndarray | None]] = {}
     for layer in cfg.signal_rasters:
-        key = S.layer_key(layer.carrier, layer.technology)
-        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg)
+        key = _unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
+        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg, near=base)
         gkey = (CRS.from_user_input(rcrs).to_wkt(), tuple(transform), dbm.shape)
         if gkey not in grid_cache:
             index = zonal.ZonalIndex.build(base, transform=transform, shape=dbm.shape, crs=rcrs)
@@ -540,7 +569,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     dist_grid = None
     if el.grid is not None:
         grid = _read_layer(el.grid.path, role="grid", cfg=cfg, crs=crs, villages=base,
-                           layer=el.grid.layer, layer_crs=el.grid.crs, require_overlap=False)
+                           layer=el.grid.layer, layer_crs=el.grid.crs, require_overlap=False,
+                           report=report)
         dist_grid = infrastructure.distance_to(geoms, grid)
         display["grid"] = grid[["geometry"]].simplify(10.0).to_frame("geometry").set_geometry("geometry").to_crs(4326)
         report.layers.append({"role": "grid", "path": str(el.grid.path), "kind": "distance",
@@ -560,7 +590,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         f = cfg.fibre
         fib = _read_layer(f.path, role="fibre", cfg=cfg, crs=crs, villages=base, layer=f.layer,
                           lon=getattr(f, "lon", None), lat=getattr(f, "lat", None),
-                          layer_crs=f.crs, require_overlap=False)
+                          layer_crs=f.crs, require_overlap=False, report=report)
         dist_fibre = infrastructure.distance_to(geoms, fib)
         display["fibre"] = fib[["geometry"]].to_crs(4326)
         report.layers.append({"role": "fibre", "path": str(f.path), "kind": "declared",
@@ -570,7 +600,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         fa = cfg.facilities
         pts = _read_layer(fa.path, role="facilities", cfg=cfg, crs=crs, villages=base,
                           layer=fa.layer, lon=fa.lon, lat=fa.lat, layer_crs=fa.crs,
-                          require_overlap=False)
+                          require_overlap=False, report=report)
         if fa.type:
             pts = _check_columns(pts, {"type": fa.type}, path=fa.path, layer="facilities")
         facilities = infrastructure.count_within(base, pts, by=fa.type, buffer_m=250.0)
@@ -581,7 +611,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
 
     hashes = {str(p): _file_hash(p) for p in cfg.input_paths() if Path(p).is_file()}
     progress(1.0, "measured")
-    return Measured(
+    measured = Measured(
         config=cfg, crs=crs, base=base, centres=centres, polygon_layers=polygon_layers,
         coverage_geoms=coverage_geoms, raster_layers=raster_layers,
         measurement_layers=measurement_layers, declared=declared,
@@ -591,6 +621,13 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         pop_values=pop_values, report=report, display=display, input_hashes=hashes, notes=notes,
         seconds=time.perf_counter() - t0,
     )
+    # the union of layers ("any carrier") is a join too: do it here for the configured
+    # technologies so the first assess is as cheap as the next ones
+    techs = tuple(cfg.thresholds.technologies)
+    _union_shares(measured, techs)
+    _union_shares(measured, tuple(t for t in techs if t in ("4G", "5G")))
+    measured.seconds = time.perf_counter() - t0
+    return measured
 
 
 def _lonlat(centres: gpd.GeoSeries, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
@@ -618,6 +655,7 @@ def _threshold(cfg: RunConfig, technology: str, override: float | None) -> float
 def _layer_measures(m: Measured, cfg: RunConfig) -> list[gaps.LayerMeasure]:
     out = list(m.polygon_layers)
     base = m.base
+    used = {lm.key for lm in out} | {st.key for st in m.raster_layers}
     for st in m.raster_layers:
         thr = _threshold(cfg, st.layer.technology, st.layer.threshold_dbm)
         ck = ("raster", st.key, thr)
@@ -631,7 +669,7 @@ def _layer_measures(m: Measured, cfg: RunConfig) -> list[gaps.LayerMeasure]:
     for layer, pts in m.measurement_layers:
         for (carrier, tech), grp in pts.groupby([layer.carrier, layer.technology], sort=True):
             thr = _threshold(cfg, str(tech), None)
-            key = S.layer_key(str(carrier), str(tech))
+            key = _unique_key(S.layer_key(str(carrier), str(tech)), "measured", used)
             ck = ("meas", str(layer.path), key, thr)
             if ck not in m._measure_cache:
                 m._measure_cache[ck] = cov.measurement_coverage(

@@ -121,3 +121,10 @@ def test_summary_empty_has_schema():
     s = summarise(pd.DataFrame(columns=[S.GAP_CLASS, S.POP, S.SIGNAL_CLASS, S.POWER_STATUS,
                                         S.COMMUNE, S.PROVINCE]))
     assert list(s.columns) == list(S.SUMMARY_COLUMNS) and len(s) == 0
+
+
+def test_layers_that_cannot_judge_say_so(layers):
+    idx = pd.Index(range(4))
+    c = gaps.combine_layers(layers, idx)
+    assert c[S.SIGNAL_EVIDENCE].iloc[3] == ("none of the 2 coverage layers could judge the centre "
+                                            "(outside them, or no data there)")

@@ -270,3 +270,29 @@ def test_small_duplicate_ids_refused(small):
     gdf.to_file(folder / "villages.gpkg", layer="villages")
     with pytest.raises(DuplicateIdError, match=r"appear more than once.*\['A'\]"):
         gisapp.run(config_from_dict(data, base_dir=folder))
+
+
+def test_small_two_layers_same_carrier_technology_both_count(small):
+    folder, data = small
+    # a measured Viettel 4G layer covering C beside the declared one covering A and half of B
+    gpd.GeoDataFrame(geometry=[box(X0 + 3990, Y0 - 10, X0 + 5010, Y0 + 1010)], crs=UTM).to_file(
+        folder / "measured.gpkg")
+    data["coverage"].append({"path": "measured.gpkg", "carrier": "Viettel", "technology": "4G",
+                             "kind": "measured"})
+    r = gisapp.run(config_from_dict(data, base_dir=folder))
+    v = r.villages.set_index(S.ID)
+    assert v.loc["A", S.centre_col("viettel_4g")] and not v.loc["C", S.centre_col("viettel_4g")]
+    assert v.loc["C", S.centre_col("viettel_4g_measured")]
+    assert v.loc["C", S.SIGNAL_CLASS] == "covered" and v.loc["C", S.N_LAYERS] == 2
+    assert v.loc["C", S.SIGNAL_KIND] == "measured"
+
+
+def test_small_far_grid_is_reported(small):
+    folder, data = small
+    grid = gpd.read_file(folder / "grid.gpkg")
+    grid["geometry"] = grid.translate(0, 300_000)        # 300 km north: a wrong CRS, say
+    grid.to_file(folder / "far_grid.gpkg")
+    data["electricity"]["grid"] = {"path": "far_grid.gpkg"}
+    r = gisapp.run(config_from_dict(data, base_dir=folder))
+    assert any("far_grid.gpkg): nothing within 50 km" in w for w in r.report.warnings)
+    assert len(r.villages) == 3

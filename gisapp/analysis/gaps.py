@@ -168,7 +168,9 @@ def combine_layers(
                 checked_kinds == "", checked_kinds + ", ") + part)
     not_cov = ("none of " + out[S.N_LAYERS].astype(str) + " layers covers the centre ("
                + checked_kinds + ")")
-    out[S.SIGNAL_EVIDENCE] = ev.where(ev != "", not_cov.where(out[S.N_LAYERS] > 0, "no coverage layer"))
+    nothing = (f"none of the {len(counted)} coverage layers could judge the centre (outside "
+               "them, or no data there)") if counted else "no coverage layer"
+    out[S.SIGNAL_EVIDENCE] = ev.where(ev != "", not_cov.where(out[S.N_LAYERS] > 0, nothing))
     best_kind = best_layer.map(lambda k: kinds.get(k, ""))
     out[S.SIGNAL_KIND] = best_kind.where(best_kind != "", strongest)
     return out
