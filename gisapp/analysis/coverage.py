@@ -344,20 +344,21 @@ def centre_signal(
     out = np.full(len(arr), np.nan)
     if len(arr) == 0:
         return out
-    grid = np.asarray(dbm, dtype=np.float64)
+    grid = np.asarray(dbm)          # no whole-grid copy: only the centres' pixels are read
     rows, cols = grid.shape
     ok = ~(pd.isna(arr) | shapely.is_empty(arr))
     x = np.full(len(arr), np.nan)
     y = np.full(len(arr), np.nan)
-    x[ok] = shapely.get_x(shapely.point_on_surface(arr[ok]))
-    y[ok] = shapely.get_y(shapely.point_on_surface(arr[ok]))
+    pos = shapely.point_on_surface(arr[ok])
+    x[ok] = shapely.get_x(pos)
+    y[ok] = shapely.get_y(pos)
     inv = ~transform
     col_f = inv.a * x + inv.b * y + inv.c
     row_f = inv.d * x + inv.e * y + inv.f
     col = np.floor(np.asarray(col_f, dtype=np.float64))
     row = np.floor(np.asarray(row_f, dtype=np.float64))
     inside = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
-    out[inside] = grid[row[inside].astype(np.int64), col[inside].astype(np.int64)]
+    out[inside] = grid[row[inside].astype(np.int64), col[inside].astype(np.int64)].astype(np.float64)
     return out
 
 
@@ -403,9 +404,9 @@ def raster_coverage(
         ``pop_share`` (float64, nodata excluded; NaN with no valid pixel), ``centre``
         (``"boolean"``, NA when the centre signal is NaN), ``signal_dbm`` (float64).
     """
-    grid = np.asarray(dbm, dtype=np.float64)
+    grid = np.asarray(dbm)          # float32 stays float32: no whole-grid float64 copy
     # only the indexed pixels are looked at: no full-grid temporaries per threshold
-    v = index._gather(grid, "dbm")
+    v = index._gather(grid, "dbm").astype(np.float64, copy=False)
     valid = np.isfinite(v)
     with np.errstate(invalid="ignore"):
         hit = valid & (v >= threshold_dbm)
