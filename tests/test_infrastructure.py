@@ -181,9 +181,11 @@ def test_fibre_reached():
     assert out.tolist()[:3] == [True, True, False] and pd.isna(out["d"])
 
 
-def test_segment_search_matches_whole_feature_nearest():
+def test_segment_search_matches_whole_feature_nearest(monkeypatch):
     """Lines are split into segments for the search (issue 7: 29 s → ~2 s nationally);
     the distances must equal the plain nearest search over whole features."""
+    from gisapp.analysis import infrastructure
+    monkeypatch.setattr(infrastructure, "_SEGMENT_SEARCH_MIN", 0)
     rng = np.random.default_rng(3)
     n = 400
     cx, cy = rng.uniform(0, 50_000, n), rng.uniform(0, 50_000, n)

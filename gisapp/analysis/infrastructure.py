@@ -105,7 +105,9 @@ def distance_to(
     f = np.asarray(features.array, dtype=object)
     f = f[_usable(f)] if len(f) else f
     if len(g) and len(f):
-        pieces = _pieces(f)
+        # small runs: the plain nearest search is already fast (importing scipy and
+        # building the KD-tree would cost more than it saves)
+        pieces = _pieces(f) if len(g) >= _SEGMENT_SEARCH_MIN else None
         if pieces is None:
             tree = shapely.STRtree(f)
             # all_matches=False: one nearest feature per village even on exact ties;
@@ -119,6 +121,8 @@ def distance_to(
     return pd.Series(out, index=geoms.index, name="dist_m", dtype=float)
 
 
+#: from this many villages on, distances are searched over single segments
+_SEGMENT_SEARCH_MIN = 20_000
 #: villages handled per block in :func:`_nearest_distance` (bounds the candidate pairs)
 _BLOCK = 50_000
 #: at most this many densified points in the upper-bound KD-tree
