@@ -218,3 +218,15 @@ def test_map_is_compact_why_cut_and_styled_in_javascript():
     assert ("lý do " * 40).strip() not in text           # cut for the tooltip ...
     assert text.count("…") == 8                         # ... with an ellipsis each
     assert '"gap":0' in text and '"village_id":"v0"' in text
+
+
+def test_change_map_colours_and_legend():
+    from gisapp.ui.map import CHANGE_COLOURS, build_change_map
+
+    v = villages(4)
+    v["change"] = ["newly_found_gap", "resolved", "still_open", "resolved"]
+    text = build_change_map(v, assets=MapAssets.streamlit()).get_root().render()
+    for c in ("newly_found_gap", "resolved", "still_open"):
+        assert f"background:{CHANGE_COLOURS[c]}" in text          # legend swatch
+    assert f"background:{CHANGE_COLOURS['appeared']}" not in text
+    assert XSS not in text

@@ -150,7 +150,9 @@ class FastGeoJson(folium.map.Layer):
     writes a JavaScript ``switch`` with one ``case`` per feature id, and embeds the
     data as indented, ASCII-escaped JSON; here the data is :func:`features_json` text
     and ``style``, ``point_to_layer``, ``tooltip`` and ``popup`` are JavaScript
-    functions (``function (feature) {...}`` / ``function (layer) {...}``) written once.
+    functions written once: ``style(feature)``, ``pointToLayer(feature, latlng)``,
+    ``tooltip(layer)`` (bound on the whole layer) and ``popup(feature)`` (bound on each
+    feature: a popup bound on the group does not open inside streamlit-folium).
     Shown in the layer control like any folium layer; can be put in a MarkerCluster.
     """
 
@@ -159,11 +161,11 @@ class FastGeoJson(folium.map.Layer):
         "var {{ this.get_name() }} = L.geoJson({{ this.data_js }}, { "
         "{% if this.style_js %}style: {{ this.style_js }},{% endif %}"
         "{% if this.point_js %}pointToLayer: {{ this.point_js }},{% endif %}"
+        "{% if this.popup_js %}onEachFeature: function (f, l) { l.bindPopup({{ this.popup_js }}(f), "
+        "{minWidth: 320, maxWidth: 460, maxHeight: 320}); },{% endif %}"
         "});\n"
         "{% if this.tooltip_js %}{{ this.get_name() }}.bindTooltip({{ this.tooltip_js }}, "
-        "{sticky: true, maxWidth: 360});\n{% endif %}"
-        "{% if this.popup_js %}{{ this.get_name() }}.bindPopup({{ this.popup_js }}, "
-        "{maxWidth: 420, maxHeight: 320});\n{% endif %}"
+        "{sticky: true});\n{% endif %}"
         "{% endmacro %}"
     )
 
@@ -582,18 +584,19 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, lang: str = "vi",
             (t("s_breakdown", lang), str(row.get("cost_breakdown") or "–")),
         ]
         body = "".join(
-            f'<tr><th style="text-align:left;padding-right:6px;vertical-align:top">{html.escape(k)}</th>'
-            f"<td>{html.escape(v)}</td></tr>" for k, v in items)
+            f'<tr><th style="text-align:left;padding-right:8px;vertical-align:top;white-space:nowrap">'
+            f"{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in items)
         props.append({"r": int(row.get("site_rank") or 0),
-                      "h": f'<table style="white-space:normal">{body}</table>'})
+                      "h": f'<table style="white-space:normal;width:300px">{body}</table>'})
     layer = FastGeoJson(
         features_json(geoms, props), name=html.escape(t("sites_layer", lang)),
-        point_js=("function (f, ll) { return L.marker(ll, {icon: L.divIcon({className: 'gisapp-site', "
-                  "iconSize: [22, 22], html: '<div style=\"width:22px;height:22px;border-radius:50%;"
-                  "background:#111;color:#fff;border:2px solid #ffd400;font:bold 11px/18px sans-serif;"
-                  "text-align:center\">' + f.properties.r + '</div>'})}); }"),
-        tooltip_js=f"function (l) {{ return {_dumps(t('s_rank', lang))} + ' ' + l.feature.properties.r; }}",
-        popup_js="function (l) { return l.feature.properties.h; }",
+        # a canvas circle, not an HTML marker: streamlit-folium loads a second Leaflet whose
+        # layer ids collide with ours, so clicks on HTML markers reach the map, not the marker
+        point_js=_circle_js(9, {"color": "#ffd400", "weight": 3, "fill": True,
+                                "fillColor": "#111111", "fillOpacity": 0.95, "className": "gisapp-site"}),
+        # the same table on hover: clicks inside streamlit-folium do not reach the features
+        tooltip_js="function (l) { return l.feature.properties.h; }",
+        popup_js="function (f) { return f.properties.h; }",
     )
     layer.add_to(m)
     return layer
@@ -623,7 +626,7 @@ def build_change_map(changes: gpd.GeoDataFrame, *, assets: MapAssets, lang: str 
     _village_layer(frame, lang=lang, name=t("changes_layer", lang), tooltips=True,
                    colour_by="change").add_to(m)
     present_ = set(frame["change"].astype(str))
-    items = [(c, t(f"change_{c}", lang)) for c in CHANGE_COLOURS if c in present_]
+    items = [(colour, t(f"change_{c}", lang)) for c, colour in CHANGE_COLOURS.items() if c in present_]
     _Legend(_legend_rows(t("change_legend", lang), items)).add_to(m)
     return m
 

@@ -80,7 +80,12 @@ def _bar(lang: str):
 
 
 def _money(value: float, lang: str) -> str:
-    return f"{present.fmt_int(value, lang)} USD"
+    return present.fmt_usd(value, lang)
+
+
+def _millions(value: float, lang: str) -> str:
+    text = f"{value / 1e6:.2f}"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def _headline(lang: str, totals: dict) -> None:
@@ -88,9 +93,10 @@ def _headline(lang: str, totals: dict) -> None:
     c[0].metric(t("p_gap_villages", lang), present.fmt_int(totals["signal_gap_villages"], lang),
                 f"{present.fmt_int(totals['pop_unserved'], lang)} {t('m_people', lang)}",
                 delta_color="off", delta_arrow="off")
-    c[1].metric(t("p_cost_total", lang), _money(totals["cost_total_usd"], lang))
-    c[2].metric(t("p_cost_signal", lang), _money(totals["cost_signal_usd"], lang))
-    c[3].metric(t("p_cost_power", lang), _money(totals["cost_power_usd"], lang))
+    musd = t("p_musd", lang)
+    c[1].metric(f"{t('p_cost_total', lang)} ({musd})", _millions(totals["cost_total_usd"], lang))
+    c[2].metric(f"{t('p_cost_signal', lang)} ({musd})", _millions(totals["cost_signal_usd"], lang))
+    c[3].metric(f"{t('p_cost_power', lang)} ({musd})", _millions(totals["cost_power_usd"], lang))
     c[4].metric(t("p_sites", lang), present.fmt_int(totals["sites_selected"], lang),
                 _money(totals["sites_cost_usd"], lang), delta_color="off", delta_arrow="off")
     c[5].metric(t("p_served", lang), present.fmt_int(totals["pop_served_by_sites"], lang),

@@ -20,7 +20,7 @@ from gisapp.config import RunConfig
 
 __all__ = [
     "Filters", "filter_villages", "layer_carriers", "table_columns",
-    "commune_counts", "fmt_int", "fmt_share",
+    "commune_counts", "fmt_int", "fmt_usd", "fmt_share",
 ]
 
 
@@ -107,6 +107,16 @@ def fmt_int(value: float, lang: str = "vi") -> str:
         return "–"
     text = f"{round(value):,}"
     return text.replace(",", ".") if lang == "vi" else text
+
+
+def fmt_usd(value: float, lang: str = "vi") -> str:
+    """19_798_400 → "19,8 triệu USD" (vi) or "19.8 M USD" (en); below a million in full."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if abs(value) >= 1e6:
+        text = f"{value / 1e6:.1f}"
+        return (text.replace(".", ",") + " triệu USD") if lang == "vi" else text + " M USD"
+    return f"{fmt_int(value, lang)} USD"
 
 
 def fmt_share(value: float, lang: str = "vi") -> str:

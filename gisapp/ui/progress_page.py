@@ -107,7 +107,7 @@ def _burndown(lang: str, hist: pd.DataFrame, config: RunConfig) -> None:
     chart = part.groupby("date")[["remaining", "target"]].max()
     chart.index = pd.to_datetime(chart.index)
     chart = chart.rename(columns={"remaining": t("g_remaining", lang), "target": t("g_target", lang)})
-    if chart.notna().to_numpy().any():
+    if len(chart) > 1 and chart.notna().to_numpy().any():     # a line needs two dates
         st.line_chart(chart.dropna(axis=1, how="all"), height=260)
     st.dataframe(part.drop(columns=["series"]), hide_index=True, key="g_burndown_table")
 

@@ -104,3 +104,88 @@ def test_invalid_upload_shows_message(page, tmp_path):
     text = alert.inner_text()
     assert "thon.geojson" in text
     assert not re.search(r"Traceback|File \"", text)
+
+
+def _goto_page(page, label: str) -> None:
+    page.goto(page.base_url, wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=120_000)
+    page.get_by_text(label, exact=True).click()
+
+
+def _canvas_painted(frame) -> int:
+    return frame.evaluate(
+        """() => { const c = document.querySelector('.leaflet-overlay-pane canvas');
+                 if (!c) return 0;
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
+
+
+def _tall_screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls an inner block, so full_page sees one screen."""
+    height = page.evaluate(
+        """() => { const m = document.querySelector('[data-testid="stMain"]') || document.body;
+                 return m.scrollHeight; }""")
+    page.set_viewport_size({"width": 1500, "height": min(max(int(height) + 50, 1100), 6000)})
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_planning_page_shows_sites_and_screenshot(page):
+    _goto_page(page, "Kế hoạch đầu tư")
+    page.get_by_text("Trạm mới được chọn", exact=True).first.wait_for(timeout=120_000)
+    page.frame_locator(MAP_IFRAME).locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
+    frame = _map_frame(page)
+    frame.wait_for_function("() => window.map !== undefined")
+    page.wait_for_timeout(1500)                           # let fitBounds settle
+    sites = frame.evaluate(
+        """() => { const out = []; window.map.eachLayer(l => {
+                 if (l.feature && l.feature.properties && l.feature.properties.h !== undefined)
+                     out.push(window.map.latLngToContainerPoint(l.getLatLng())); }); return out; }""")
+    assert len(sites) == 10                              # siting.n_sites of the demo
+    box = page.locator(MAP_IFRAME).bounding_box()
+    tip = frame.locator(".leaflet-tooltip")
+    for pt in sites:                                     # hover: the site's table
+        page.mouse.move(box["x"] + pt["x"] + 30, box["y"] + pt["y"] + 30)
+        page.mouse.move(box["x"] + pt["x"], box["y"] + pt["y"], steps=5)
+        try:
+            tip.wait_for(timeout=3_000)
+            break
+        except Exception:
+            continue
+    assert "USD" in tip.inner_text()
+    # the popup (bound per site) holds the same table
+    frame.evaluate("""() => { let m = null; window.map.eachLayer(l => {
+                      if (!m && l.feature && l.feature.properties.h !== undefined) m = l; });
+                      m.openPopup(); }""")
+    assert "USD" in frame.locator(".leaflet-popup-content").inner_text()
+    page.get_by_text("So sánh kịch bản").wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    assert _canvas_painted(frame) > 10_000
+    _tall_screenshot(page, "planning.png")
+    assert page.requests.foreign == [], page.requests.foreign
+    assert _console_errors(page) == []
+
+
+def test_progress_page_two_snapshots_and_screenshot(page, tmp_path):
+    _goto_page(page, "Tiến độ")
+    path_box = page.get_by_role("textbox", name="Tệp GeoPackage (.gpkg) hoặc địa chỉ postgresql://")
+    path_box.fill(str(tmp_path / "snapshots.gpkg"))
+    path_box.press("Enter")
+    for label in ("đợt 1", "đợt 2"):
+        if label == "đợt 2":            # a stricter 4G threshold: the second survey differs
+            page.get_by_text("Ngưỡng và quy tắc").click()
+            box = page.get_by_role("spinbutton", name="Ngưỡng 4G (dBm)")
+            box.fill("-80")
+            box.press("Enter")
+            page.wait_for_timeout(1500)
+        name = page.get_by_role("textbox", name="Tên ảnh chụp (duy nhất)")
+        name.fill(label)
+        page.get_by_role("button", name="Lưu ảnh chụp").click()
+        page.get_by_text(f"Đã lưu “{label}”").wait_for(timeout=120_000)
+    page.get_by_text("Thay đổi giữa hai ảnh chụp").wait_for(timeout=120_000)
+    page.frame_locator(MAP_IFRAME).locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    assert _canvas_painted(_map_frame(page)) > 10_000
+    _tall_screenshot(page, "progress.png")
+    assert page.requests.foreign == [], page.requests.foreign
+    assert _console_errors(page) == []
