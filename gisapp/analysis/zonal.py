@@ -8,8 +8,9 @@ same grid (another carrier × technology, another threshold) is a handful of
 ``numpy.bincount`` calls.
 
 Coverage fractions are exact — the share of each pixel's area that lies inside the
-polygon, computed by exactextract — not "pixel centre in polygon", so a village
-smaller than a pixel still gets its share. Points get the pixel containing them with
+polygon, computed in numpy from the rings (:func:`_polygon_cells`, float64; it agrees with
+exactextract to exactextract's float32 precision) — not "pixel centre in polygon", so a
+village smaller than a pixel still gets its share. Points get the pixel containing them with
 fraction 1. Null, empty and non-areal/non-point geometries get no cells, so every
 statistic for them is NaN (never an exception).
 
