@@ -165,3 +165,21 @@ def test_unexpected_error_shows_generic_message():
     assert len(at.error) == 1
     assert "secret" not in at.error[0].value
     assert "server log" in at.error[0].value or "nhật ký" in at.error[0].value
+
+
+def test_selected_village_is_drawn_as_an_added_group_not_in_the_map_script(app):
+    """A selection must not change the map's own script (that remounts the component and
+    loses the planner's zoom): the outline goes through ``feature_group_to_add``."""
+    before = json.loads(app.get("component_instance")[0].proto.json_args)
+    vid = str(_ranked_ids(app)[3])
+    app.session_state["selected_village"] = vid
+    app.run()
+    assert not app.exception
+    after = json.loads(app.get("component_instance")[0].proto.json_args)
+    assert after["script"] == before["script"]
+    assert before["feature_group"] is None
+    assert f'"village_id":"{vid}"' in after["feature_group"]
+    ranked = _ranked(app)
+    assert ranked.loc[ranked["village_id"].astype(str) == vid, "●"].tolist() == ["●"]
+    assert (ranked["●"] == "●").sum() == 1
+    assert any(vid in str(d.value["village_id"].tolist()) for d in app.dataframe if len(d.value) == 1)

@@ -28,7 +28,7 @@ from gisapp.ui import present
 from gisapp.ui.assets import MapAssets
 from gisapp.ui.i18n import gap_label, t
 from gisapp.ui.inputs import ACCEPTED_EXT, ROLES, Assignment, config_from_assignments, config_from_toml, save_upload
-from gisapp.ui.map import GAP_COLOURS, OSM_TILES, build_map
+from gisapp.ui.map import GAP_COLOURS, OSM_TILES, build_map, selection_group
 
 __all__ = [
     "language_switch", "page_choice", "source_choice", "upload_section", "config_upload", "rule_controls",
@@ -231,10 +231,13 @@ def map_section(lang: str, villages: gpd.GeoDataFrame, layers: dict, *, keys: di
     st.subheader(t("map", lang))
     st.caption(t("click_hint", lang))
     selected = st.session_state.get("selected_village")
-    m = build_map(villages, layers, assets=assets, lang=lang, tiles=tiles, selected_id=selected,
+    m = build_map(villages, layers, assets=assets, lang=lang, tiles=tiles,
                   layer_keys=keys, carriers=filters.carriers, technologies=filters.technologies)
+    # the outline goes in as a feature group: the map's script stays the same, so the
+    # component is not remounted and keeps the planner's zoom after a click
     out = st_folium(m, key="village_map", height=560, use_container_width=True,
-                    returned_objects=["last_active_drawing"])
+                    returned_objects=["last_active_drawing"],
+                    feature_group_to_add=selection_group(villages, selected, lang=lang))
     drawing = (out or {}).get("last_active_drawing") or {}
     vid = (drawing.get("properties") or {}).get("village_id")
     if vid is not None:

@@ -46,6 +46,7 @@ from gisapp.ui.i18n import gap_label, t
 __all__ = [
     "GAP_COLOURS", "CARRIER_COLOURS", "CHANGE_COLOURS", "KIND_STYLES", "WHY_CHARS",
     "display_tolerance_m", "display_frame", "FastGeoJson", "features_json", "build_map",
+    "selection_group",
     "add_sites", "build_change_map", "cdn_urls", "OSM_TILES",
 ]
 
@@ -284,7 +285,7 @@ def _village_tooltip_js(lang: str, communes: list[str], *, extra_labels: list[st
     return (
         f"(function () {{ var L = {_dumps(labels)}, G = {_dumps(gaps)}, C = {_dumps(communes)}; {extra}"
         " return function (l) { var p = l.feature.properties;"
-        " return '<table style=\"max-width:340px;white-space:normal\">' + "
+        " return '<table style=\"width:320px;white-space:normal\">' + "
         + " + ".join(rows) + " + '</table>'; }; })()"
     )
 
@@ -380,6 +381,28 @@ def _points_layer(
     )
 
 
+class _FocusWithoutScroll(MacroElement):
+    """Leaflet focuses the map on mousedown (for its keyboard handler) and restores
+    only its own window's scroll. Inside streamlit-folium's iframe the *parent* page
+    scrolls the iframe into view between mousedown and mouseup, so a click on a map
+    partly below the fold lands that many pixels away from where it was pressed and
+    misses the village or site (randyzwitch/streamlit-folium#177: "the page moves when
+    I click the map"). Focusing with ``preventScroll`` keeps keyboard navigation and
+    the page still."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (c) { var f = c.focus; c.focus = function (o) {"
+        " return f.call(c, Object.assign({preventScroll: true}, o || {})); };"
+        " })({{ this._parent.get_name() }}.getContainer());"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FocusWithoutScroll"
+
+
 def _new_map(bounds: tuple[float, float, float, float] | None, *, assets: MapAssets,
              tiles: str | None) -> folium.Map:
     if bounds is None or not all(map(math.isfinite, bounds)):
@@ -394,6 +417,7 @@ def _new_map(bounds: tuple[float, float, float, float] | None, *, assets: MapAss
     m.options["min_zoom"] = 3
     m.default_js = assets.map_js()
     m.default_css = assets.map_css()
+    _FocusWithoutScroll().add_to(m)
     if tiles:
         folium.TileLayer(tiles=tiles, attr="&copy; OpenStreetMap contributors", name="basemap",
                          control=False).add_to(m)
@@ -525,18 +549,49 @@ def build_map(
         add_sites(m, sites, lang=lang)
 
     if selected_id is not None:
-        sel = frame[frame["village_id"] == html.escape(str(selected_id))]
-        if len(sel):
-            FastGeoJson(
-                features_json(sel.geometry.to_numpy(), [{"village_id": x} for x in sel["village_id"]]),
-                name=html.escape(t("selected_layer", lang)),
-                style_js=_style_js({"color": "#00e5ff", "weight": 4, "fillOpacity": 0}),
-                point_js=_circle_js(9, {"color": "#00e5ff", "weight": 4, "fill": False}),
-            ).add_to(m)
+        outline = _selection_layer(frame, selected_id, lang=lang)
+        if outline is not None:
+            outline.add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
     _Legend(_legend_html(lang)).add_to(m)
     return m
+
+
+def _selection_layer(frame: gpd.GeoDataFrame, selected_id: str, *, lang: str) -> FastGeoJson | None:
+    sel = frame[frame["village_id"] == html.escape(str(selected_id))]
+    if not len(sel):
+        return None
+    return FastGeoJson(
+        features_json(sel.geometry.to_numpy(), [{"village_id": x} for x in sel["village_id"]]),
+        name=html.escape(t("selected_layer", lang)),
+        style_js=_style_js({"color": "#00e5ff", "weight": 4, "fillOpacity": 0}),
+        point_js=_circle_js(9, {"color": "#00e5ff", "weight": 4, "fill": False}),
+    )
+
+
+def selection_group(villages: gpd.GeoDataFrame, selected_id: str | None, *, lang: str = "vi",
+                    tolerance_m: float | None = None) -> folium.FeatureGroup | None:
+    """The outline of the selected village as a feature group, for streamlit-folium's
+    ``feature_group_to_add``: it is drawn onto the map already shown, so selecting a
+    village keeps the planner's zoom (a change of the map's own script remounts the
+    component and fits the whole province again). None when nothing is selected or the
+    village is not on the map (filtered out, or without geometry)."""
+    if selected_id is None:
+        return None
+    v = villages[villages[S.ID].astype("string") == str(selected_id)]
+    if not len(v):
+        return None
+    if tolerance_m is None:
+        tolerance_m = display_tolerance_m(tuple(villages.to_crs("EPSG:4326").total_bounds)
+                                          if villages.crs is not None else tuple(villages.total_bounds))
+    frame = display_frame(v, lang=lang, tolerance_m=tolerance_m)
+    layer = _selection_layer(frame, selected_id, lang=lang)
+    if layer is None:
+        return None
+    group = folium.FeatureGroup(name=html.escape(t("selected_layer", lang)), control=False)
+    layer.add_to(group)
+    return group
 
 
 def _money(x: object, lang: str) -> str:

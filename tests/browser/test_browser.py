@@ -66,6 +66,57 @@ def test_map_renders_offline_and_screenshot(page):
     assert _console_errors(page) == []
 
 
+_PICK_VILLAGE = """() => {
+    // a village polygon whose centre lies inside it and well inside the map's frame,
+    // away from the controls in the corners; returns its id, name and container point
+    const m = window.map, size = m.getSize();
+    let out = null;
+    m.eachLayer(l => {
+        if (out || !l.feature || l.feature.properties.gap === undefined || !l.getCenter) return;
+        const c = l.getCenter(), p = m.latLngToContainerPoint(c);
+        if (p.x < 80 || p.y < 80 || p.x > size.x - 220 || p.y > size.y - 160) return;
+        if (!l._containsPoint(m.latLngToLayerPoint(c))) return;
+        let others = 0;          // nothing else (village, school, tower) under the same pixel
+        m.eachLayer(o => { if (o !== l && o._containsPoint && o._map
+                               && o._containsPoint(m.latLngToLayerPoint(c))) others++; });
+        if (!others) out = {id: l.feature.properties.village_id, name: l.feature.properties.n,
+                            x: p.x, y: p.y, zoom: m.getZoom()};
+    });
+    return out;
+}"""
+
+
+def test_click_on_village_selects_it_and_keeps_the_zoom(page):
+    """A real mouse click on the canvas (the map is partly below the fold at this
+    viewport: Leaflet's focus-on-mousedown used to scroll the page between press and
+    release, so the click landed 36 px lower and missed)."""
+    frame_loc = _open(page)
+    frame = _map_frame(page)
+    page.wait_for_timeout(1500)
+    frame.evaluate("() => { window.map.setZoom(window.map.getZoom() + 1, {animate: false}); }")
+    page.wait_for_timeout(800)
+    target = frame.evaluate(_PICK_VILLAGE)
+    assert target is not None
+    box = page.locator(MAP_IFRAME).bounding_box()
+    assert box["y"] + box["height"] > page.viewport_size["height"]     # partly below the fold
+    page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
+    success = page.locator('[data-testid="stAlertContentSuccess"]').first
+    success.wait_for(timeout=60_000)
+    assert target["name"] in success.inner_text()
+    # the outline is drawn onto the map already shown: same zoom, one outlined village
+    frame_loc.locator(".leaflet-overlay-pane canvas").first.wait_for()
+    frame.wait_for_function(
+        """(id) => { let n = 0; window.map.eachLayer(l => {
+               if (l.feature && l.feature.properties.village_id === id
+                   && l.feature.properties.gap === undefined) n++; }); return n === 1; }""",
+        arg=target["id"], timeout=30_000)
+    assert frame.evaluate("() => window.map.getZoom()") == target["zoom"]
+    assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "selected.png"))
+    assert _console_errors(page) == []
+
+
 def test_weight_preset_reranks_table(page):
     _open(page)
     before = _first_row(page)
@@ -142,8 +193,9 @@ def test_planning_page_shows_sites_and_screenshot(page):
                  if (l.feature && l.feature.properties && l.feature.properties.h !== undefined)
                      out.push(window.map.latLngToContainerPoint(l.getLatLng())); }); return out; }""")
     assert len(sites) == 10                              # siting.n_sites of the demo
+    page.locator(MAP_IFRAME).scroll_into_view_if_needed()
     box = page.locator(MAP_IFRAME).bounding_box()
-    tip = frame.locator(".leaflet-tooltip")
+    tip = frame.locator(".leaflet-tooltip").filter(has_text="USD")     # not a village's tooltip
     for pt in sites:                                     # hover: the site's table
         page.mouse.move(box["x"] + pt["x"] + 30, box["y"] + pt["y"] + 30)
         page.mouse.move(box["x"] + pt["x"], box["y"] + pt["y"], steps=5)
@@ -153,11 +205,18 @@ def test_planning_page_shows_sites_and_screenshot(page):
         except Exception:
             continue
     assert "USD" in tip.inner_text()
-    # the popup (bound per site) holds the same table
-    frame.evaluate("""() => { let m = null; window.map.eachLayer(l => {
-                      if (!m && l.feature && l.feature.properties.h !== undefined) m = l; });
-                      m.openPopup(); }""")
-    assert "USD" in frame.locator(".leaflet-popup-content").inner_text()
+    # a real click on a site opens its popup (the same table)
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    pt = frame.evaluate("""() => { const s = window.map.getSize(); let out = null;
+                      window.map.eachLayer(l => { if (out || !l.feature || l.feature.properties.h === undefined) return;
+                      const p = window.map.latLngToContainerPoint(l.getLatLng());
+                      if (p.x > 60 && p.y > 60 && p.x < s.x - 220 && p.y < s.y - 160) out = p; }); return out; }""")
+    assert pt is not None
+    box = page.locator(MAP_IFRAME).bounding_box()
+    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    assert "USD" in popup.inner_text()
     page.get_by_text("So sánh kịch bản").wait_for(timeout=120_000)
     page.wait_for_timeout(1500)
     assert _canvas_painted(frame) > 10_000
