@@ -138,7 +138,7 @@ def _upload_script(tmp: str, name: str, data: bytes) -> None:
 
 @pytest.mark.parametrize("name,data,message", [
     ("villages.exe", b"MZ", "'.exe' is not a supported file type"),
-    ("villages.geojson", b"x" * 5000, "over the limit of 0 MB"),
+    ("villages.geojson", b"x" * 5000, "over the limit of 0.001 MB"),
     ("villages.zip", b"not a zip", "not a zip"),
 ])
 def test_invalid_upload_shows_a_message_not_a_traceback(tmp_path, name, data, message):

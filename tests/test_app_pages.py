@@ -79,10 +79,12 @@ def test_planning_page_shows_sites_costs_scenarios_and_carrier_packs(demo_dir, d
     assert len(sites) == 10 and sites["site_rank"].tolist() == list(range(1, 11))
     costs = next(d.value for d in at.dataframe if "cost_option" in d.value.columns)
     assert len(costs) >= n_gap and (costs["cost_usd"] > 0).all()
-    table = next(d.value for d in at.dataframe if "cost_total_usd" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "Chi phí xoá mọi thiếu hụt (USD)" in d.value.columns)
     assert list(table.index) == ["base", "4G only", "20 sites"]
-    assert table.loc["20 sites", "sites_selected"] == 20
-    assert table.loc["base", "signal_gap_villages"] == n_gap
+    assert table.loc["20 sites", "Trạm mới được chọn"] == 20
+    assert table.loc["base", "Thôn chưa có sóng"] == n_gap
+    assert "Số thôn: Chưa điện, chưa sóng" in table.columns and "Dân số: Chưa có sóng" in table.columns
+    assert not [c for c in table.columns if "_" in c]            # every column named in words
 
     # fewer sites: the figures follow
     at.number_input(key=next(k.key for k in at.number_input if k.key.startswith("p_n_sites_"))).set_value(3).run()
@@ -145,3 +147,17 @@ def test_progress_page_saves_two_snapshots_and_shows_the_changes(demo_dir, tmp_p
     assert not at.exception
     assert len(at.error) == 1 and "already in store" in at.error[0].value
     assert any("n_villages" in d.value.columns for d in at.dataframe)
+
+
+def test_scenario_columns_have_both_languages():
+    from gisapp.ui.i18n import compare_column_label
+
+    cols = ["villages", "villages_no_power_no_signal", "villages_unknown", "pop_no_signal", "pop_served",
+            "signal_gap_villages", "pop_unserved", "cost_total_usd", "sites_selected",
+            "pop_served_by_sites", "sites_cost_usd", "siting_method", "siting_bound", "technologies"]
+    for lang in ("vi", "en"):
+        labels = [compare_column_label(c, lang) for c in cols]
+        assert len(set(labels)) == len(cols) and not [x for x in labels if "_" in x], labels
+    assert compare_column_label("villages_no_signal", "en") == "Villages: No signal"
+    assert compare_column_label("pop_served", "vi") == "Dân số: Đã có điện và sóng"
+    assert compare_column_label("something_new", "en") == "something_new"

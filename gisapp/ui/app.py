@@ -21,14 +21,14 @@ from typing import Any
 import streamlit as st
 
 from gisapp.analysis.summary import headline
-from gisapp.config import PowerRules, RunConfig, Thresholds, Weights, config_to_dict
+from gisapp.config import PowerRules, RunConfig, RunOptions, Thresholds, Weights, config_to_dict
 from gisapp.ui import cache
 from gisapp.ui import components as C
 from gisapp.ui import present
 from gisapp.ui.assets import MapAssets, install_static
 from gisapp.ui.i18n import t
 
-__all__ = ["Engine", "default_engine", "main", "measure_key"]
+__all__ = ["Engine", "default_engine", "main", "measure_key", "upload_limit_mb"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,21 @@ class Engine:
     demo_config: Callable[[], RunConfig] = field(default=_demo_config)
     measure: Callable[..., Any] = field(default=_measure)
     assess: Callable[[Any, RunConfig], Any] = field(default=_assess)
+    #: upload limit in MB (None: the smaller of server.maxUploadSize and options.max_file_mb)
+    max_upload_mb: float | None = None
+
+
+def upload_limit_mb(engine: Engine) -> float:
+    """The per-file upload limit: Streamlit's ``server.maxUploadSize``, the default
+    ``options.max_file_mb`` of a run, and the engine's own limit, whichever is smallest."""
+    limits = [float(RunOptions().max_file_mb)]
+    try:
+        limits.append(float(st.get_option("server.maxUploadSize")))
+    except Exception:                  # outside a Streamlit server
+        pass
+    if engine.max_upload_mb is not None:
+        limits.append(float(engine.max_upload_mb))
+    return min(limits)
 
 
 def default_engine() -> Engine:
@@ -98,7 +113,7 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     st.caption(t("subtitle", lang))
     page = C.page_choice(lang)
     source = C.source_choice(lang)
-    base = _base_config(lang, engine, source, max_mb=200.0)
+    base = _base_config(lang, engine, source, max_mb=upload_limit_mb(engine))
     if base is None:
         return
     scope = measure_key(base, engine.name)[:10]
@@ -118,6 +133,7 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     result = engine.assess(measured, config)
     if config.options.synthetic:
         st.warning(t("synthetic_note", lang))
+    C.report_section(lang, result.report)          # on every page: what was repaired or missing
 
     keys = present.layer_carriers(result.config, result.layers)
     tiles = C.basemap_choice(lang)
@@ -141,7 +157,6 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     C.chart_section(lang, shown)
     title = config.options.name + (" (synthetic data)" if config.options.synthetic else "")
     C.download_section(lang, shown, result.summary, keys, title=title)
-    C.report_section(lang, result.report)
 
 
 def main(*, engine: Engine | None = None, app_dir: str | Path | None = None) -> None:

@@ -22,12 +22,15 @@ import tomli_w
 from streamlit_folium import st_folium
 
 from gisapp import schema as S
-from gisapp.config import WEIGHT_PRESETS, PowerRules, RunConfig, Weights, config_to_dict
+from gisapp.config import WEIGHT_PRESETS, PowerRules, RunConfig, RunOptions, Weights, config_to_dict
 from gisapp.io import export
 from gisapp.ui import present
 from gisapp.ui.assets import MapAssets
 from gisapp.ui.i18n import gap_label, t
-from gisapp.ui.inputs import ACCEPTED_EXT, ROLES, Assignment, config_from_assignments, config_from_toml, save_upload
+from gisapp.errors import GisappError
+from gisapp.ui.inputs import (
+    ACCEPTED_EXT, ROLES, Assignment, check_upload_size, config_from_assignments, config_from_toml, save_upload,
+)
 from gisapp.ui.map import GAP_COLOURS, OSM_TILES, build_map, selection_group
 
 __all__ = [
@@ -124,19 +127,32 @@ def upload_section(lang: str, *, max_mb: float) -> RunConfig | None:
             assignments.append(Assignment(path=Path(f.name), role=role, carrier=carrier,
                                           technology=tech, kind=kind, columns=cols))
     if st.button(t("run", lang), key="run_uploads", type="primary"):
-        folder = _upload_dir()
-        saved = [
-            dataclasses.replace(a, path=save_upload(f.name, f.getvalue(), folder, max_mb=max_mb))
-            for a, f in zip(assignments, files) if a.role != "ignore"
-        ]
-        st.session_state["upload_config"] = config_from_assignments(saved)
+        # a failed run forgets the previous one: no stale result under an error
+        st.session_state.pop("upload_config", None)
+        used = [(a, f) for a, f in zip(assignments, files) if a.role != "ignore"]
+        try:
+            for _, f in used:             # every size first, before any file is read
+                check_upload_size(f.name, f.size, max_mb=max_mb)
+            folder = _upload_dir()
+            saved = [dataclasses.replace(a, path=save_upload(f.name, f.getvalue(), folder, max_mb=max_mb))
+                     for a, f in used]
+            options = RunOptions(name="uploaded files", max_file_mb=max_mb)
+            st.session_state["upload_config"] = config_from_assignments(saved, options=options)
+        except GisappError as exc:
+            show_error(exc, lang)
+            return None
     return st.session_state.get("upload_config")
+
+
+#: a run config is a short text file
+CONFIG_MAX_MB = 1.0
 
 
 def config_upload(lang: str) -> RunConfig | None:
     f = st.file_uploader(t("config_file", lang), type=["toml"], key="config_upload")
     if f is None:
         return None
+    check_upload_size(f.name, f.size, max_mb=CONFIG_MAX_MB)
     return config_from_toml(f.getvalue(), base_dir=Path.cwd())
 
 
@@ -384,14 +400,25 @@ def config_download(lang: str, config: RunConfig) -> None:
 
 
 def report_section(lang: str, report) -> None:
+    """What the run repaired, left unjudged or could not match, in plain words (an
+    expander, shown only when there is something to say)."""
+    counts = [(key, int(getattr(report, key, 0) or 0))
+              for key in ("repaired_geometries", "missing_geometries", "bad_population")]
+    counts = [(k, n) for k, n in counts if n]
     warnings = list(getattr(report, "warnings", []) or [])
     unmatched = getattr(report, "unmatched_names", None)
-    if not warnings and (unmatched is None or not len(unmatched)):
+    n_unmatched = 0 if unmatched is None else len(unmatched)
+    if not counts and not warnings and not n_unmatched:
         return
-    with st.expander(t("report_warnings", lang)):
-        for w in warnings:
-            st.text(w)          # st.text never interprets markup
-        if unmatched is not None and len(unmatched):
-            st.caption(t("unmatched", lang))
-            st.dataframe(unmatched, hide_index=True)
-
+    n = sum(x for _, x in counts) + len(warnings) + n_unmatched
+    with st.expander(t("report_title", lang, n=n), expanded=False):
+        st.caption(t("report_intro", lang))
+        for key, value in counts:
+            st.markdown("- " + t(f"report_{key}", lang, n=present.fmt_int(value, lang)))
+        if warnings:
+            st.caption(t("report_warnings", lang))
+            for w in warnings:
+                st.text(w)          # st.text never interprets markup
+        if n_unmatched:
+            st.caption(t("unmatched", lang, n=present.fmt_int(n_unmatched, lang)))
+            st.dataframe(unmatched, hide_index=True, key="report_unmatched")

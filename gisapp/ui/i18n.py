@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gisapp.schema import GapClass
 
-__all__ = ["LANGS", "LABELS", "t", "gap_label", "GAP_LABELS"]
+__all__ = ["LANGS", "LABELS", "t", "gap_label", "GAP_LABELS", "compare_column_label"]
 
 LANGS = ("vi", "en")
 
@@ -140,8 +140,28 @@ LABELS: dict[str, tuple[str, str]] = {
         "Lỗi không mong đợi; chi tiết đã được ghi vào nhật ký máy chủ. Hãy kiểm tra dữ liệu đầu vào.",
         "Unexpected error; the details are in the server log. Check the input files.",
     ),
+    "report_title": ("Dữ liệu đã sửa, thiếu hoặc không khớp ({n})", "Data repaired, missing or unmatched ({n})"),
+    "report_intro": (
+        "Không thôn nào bị bỏ: thôn không đánh giá được có nhóm “Chưa xác định” kèm lý do.",
+        "No village was dropped: a village that could not be judged is “Unknown”, with the reason.",
+    ),
+    "report_repaired_geometries": (
+        "{n} thôn có ranh giới lỗi (tự cắt nhau…) đã được tự động sửa; nên kiểm tra lại tệp gốc.",
+        "{n} village boundaries were invalid (self-intersecting…) and were repaired; check the source file.",
+    ),
+    "report_missing_geometries": (
+        "{n} thôn không có ranh giới hay toạ độ: vẫn có trong bảng, nhóm “Chưa xác định”, không có trên bản đồ.",
+        "{n} villages have no boundary or coordinates: they stay in the table as “Unknown”, not on the map.",
+    ),
+    "report_bad_population": (
+        "{n} thôn có số dân trống, âm hoặc không phải số: coi là chưa biết số dân.",
+        "{n} villages have a blank, negative or non-numeric population: treated as unknown.",
+    ),
     "report_warnings": ("Cảnh báo của lần chạy", "Warnings of the run"),
-    "unmatched": ("Tên không khớp", "Names that did not match"),
+    "unmatched": (
+        "{n} tên trong danh sách không khớp thôn nào trong cùng xã (kiểm tra chính tả, tên xã)",
+        "{n} names in a list matched no village in their commune (check spelling and commune)",
+    ),
     "t_change": ("Thay đổi", "Change"),
     "changes_layer": ("Thay đổi giữa hai lần khảo sát", "Changes between two surveys"),
     "change_legend": ("Thay đổi", "Change"),
@@ -196,6 +216,19 @@ LABELS: dict[str, tuple[str, str]] = {
         "Cấu hình chưa có kịch bản ([[scenarios]]); so sánh hai kịch bản mẫu: chỉ tính 4G, gấp đôi số trạm.",
         "The config has no [[scenarios]]; comparing two examples: 4G only, twice the sites.",
     ),
+    "c_scenario": ("Kịch bản", "Scenario"),
+    "c_villages": ("Số thôn", "Villages"),
+    "c_villages_gap": ("Số thôn: {gap}", "Villages: {gap}"),
+    "c_pop_gap": ("Dân số: {gap}", "People: {gap}"),
+    "c_signal_gap_villages": ("Thôn chưa có sóng", "Villages without signal"),
+    "c_pop_unserved": ("Dân chưa có sóng", "People without signal"),
+    "c_cost_total_usd": ("Chi phí xoá mọi thiếu hụt (USD)", "Cost of closing every gap (USD)"),
+    "c_sites_selected": ("Trạm mới được chọn", "New sites chosen"),
+    "c_pop_served_by_sites": ("Dân được trạm mới phục vụ", "People served by new sites"),
+    "c_sites_cost_usd": ("Chi phí trạm mới (USD)", "Cost of new sites (USD)"),
+    "c_siting_method": ("Phương pháp chọn trạm", "Site selection method"),
+    "c_siting_bound": ("Cận trên số dân được phục vụ", "Upper bound of people served"),
+    "c_technologies": ("Công nghệ được tính", "Technologies counted"),
     "p_changes": ("Thôn đổi nhóm so với “{first}”: {n}", "Villages changing class against “{first}”: {n}"),
     "p_downloads": ("Tải về kế hoạch", "Plan downloads"),
     "p_prepare": ("Chuẩn bị tệp tải về", "Prepare the files"),
@@ -271,6 +304,17 @@ def t(key: str, lang: str = "vi", /, **fmt: object) -> str:
 def gap_label(gap: str, lang: str = "vi") -> str:
     """Label of a gap class value (``"no_signal"`` → "Chưa có sóng")."""
     return t(f"gap_{gap}", lang)
+
+
+def compare_column_label(column: str, lang: str = "vi") -> str:
+    """Label of a column of :attr:`gisapp.planning.Comparison.table` (``villages_no_signal``
+    → "Số thôn: Chưa có sóng"); a column without a label keeps its name."""
+    gaps = {g.value for g in GapClass}
+    for prefix in ("villages", "pop"):
+        if column.startswith(prefix + "_") and column[len(prefix) + 1:] in gaps:
+            return t(f"c_{prefix}_gap", lang, gap=gap_label(column[len(prefix) + 1:], lang))
+    key = f"c_{column}"
+    return t(key, lang) if key in LABELS else column
 
 
 GAP_LABELS = {g.value: (LABELS[f"gap_{g.value}"]) for g in GapClass}

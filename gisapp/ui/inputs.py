@@ -19,12 +19,12 @@ from gisapp.config import (
     CoverageLayer, ElectricityLayers, LineLayer, RasterLayer, RunConfig, RunOptions, SignalRaster,
     TowerLayer, VillagesLayer, config_from_dict,
 )
-from gisapp.errors import ConfigError, FileTooLargeError, UnreadableFileError
+from gisapp.errors import ConfigError, FileTooLargeError, InputError, UnreadableFileError
 from gisapp.io.archive import safe_extract
 
 __all__ = [
     "ROLES", "VECTOR_EXT", "RASTER_EXT", "TABLE_EXT", "ACCEPTED_EXT", "Assignment",
-    "save_upload", "config_from_assignments", "config_from_toml",
+    "check_upload_size", "save_upload", "config_from_assignments", "config_from_toml",
 ]
 
 ROLES = ("villages", "coverage", "signal", "towers", "electricity", "grid", "lights",
@@ -40,6 +40,25 @@ def _safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     base = re.sub(r"[^\w.\-]+", "_", base, flags=re.UNICODE).lstrip(".")
     return base or "upload"
+
+
+def _mb(x: float) -> str:
+    return f"{x:.0f}" if x >= 10 else f"{x:.3g}"
+
+
+def check_upload_size(name: str, size: int, *, max_mb: float) -> None:
+    """Refuse an upload of ``size`` bytes over ``max_mb``, before anything reads it.
+
+    Raises
+    ------
+    FileTooLargeError
+        Naming the file, its size and the limit, and what to do.
+    """
+    if size > max_mb * 1024 * 1024:
+        raise FileTooLargeError(
+            f"the file is {_mb(size / 1024 / 1024)} MB, over the limit of {_mb(max_mb)} MB; "
+            "split it, simplify or clip it to the province, or ask the administrator to raise "
+            "options.max_file_mb (and server.maxUploadSize)", path=name)
 
 
 def save_upload(name: str, data: bytes, dest: str | Path, *, max_mb: float) -> Path:
@@ -73,10 +92,7 @@ def save_upload(name: str, data: bytes, dest: str | Path, *, max_mb: float) -> P
     """
     safe = _safe_name(name)
     ext = Path(safe).suffix.lower()
-    if len(data) > max_mb * 1024 * 1024:
-        raise FileTooLargeError(
-            f"the file is {len(data) / 1024 / 1024:.1f} MB, over the limit of {max_mb:.0f} MB; "
-            "split it or ask the administrator to raise options.max_file_mb", path=name)
+    check_upload_size(name, len(data), max_mb=max_mb)
     if ext not in ACCEPTED_EXT:
         raise UnreadableFileError(
             f"'{ext or 'no extension'}' is not a supported file type; upload one of "
@@ -91,7 +107,13 @@ def save_upload(name: str, data: bytes, dest: str | Path, *, max_mb: float) -> P
     if ext != ".zip":
         return target
     folder = dest / (Path(safe).stem + "_zip")
-    files = safe_extract(target, folder, max_bytes=int(max_mb * 1024 * 1024))
+    try:
+        files = safe_extract(target, folder, max_bytes=int(max_mb * 1024 * 1024))
+    except InputError as exc:
+        # name the file as the planner uploaded it, not its copy in the temporary folder
+        prefix = f"file '{exc.path}': "
+        detail = str(exc)[len(prefix):] if str(exc).startswith(prefix) else str(exc)
+        raise type(exc)(detail, path=name) from None
     layers = [p for p in files if p.suffix.lower() in _LAYER_IN_ZIP
               and not any(part.startswith(("__MACOSX", ".")) for part in p.relative_to(folder).parts)]
     shp = [p for p in layers if p.suffix.lower() == ".shp"]

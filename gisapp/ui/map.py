@@ -645,11 +645,10 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, lang: str = "vi",
                       "h": f'<table style="white-space:normal;width:300px">{body}</table>'})
     layer = FastGeoJson(
         features_json(geoms, props), name=html.escape(t("sites_layer", lang)),
-        # a canvas circle, not an HTML marker: streamlit-folium loads a second Leaflet whose
-        # layer ids collide with ours, so clicks on HTML markers reach the map, not the marker
+        # a canvas circle like every other feature (one renderer, cheap with many sites)
         point_js=_circle_js(9, {"color": "#ffd400", "weight": 3, "fill": True,
                                 "fillColor": "#111111", "fillOpacity": 0.95, "className": "gisapp-site"}),
-        # the same table on hover: clicks inside streamlit-folium do not reach the features
+        # the same table on hover and, on click, in a popup (see _FocusWithoutScroll)
         tooltip_js="function (l) { return l.feature.properties.h; }",
         popup_js="function (f) { return f.properties.h; }",
     )

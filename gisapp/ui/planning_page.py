@@ -25,7 +25,7 @@ from gisapp import schema as S
 from gisapp.config import RunConfig, config_to_dict
 from gisapp.ui import cache, present
 from gisapp.ui.assets import MapAssets
-from gisapp.ui.i18n import gap_label, t
+from gisapp.ui.i18n import compare_column_label, gap_label, t
 from gisapp.ui.map import build_map
 
 __all__ = ["siting_controls", "example_scenarios", "plan_key", "render"]
@@ -177,6 +177,8 @@ def _scenarios(lang: str, config: RunConfig, measured, mkey: str) -> None:
     finally:
         bar.empty()
     table = comp.table.drop(columns=["measured_once"], errors="ignore")
+    table = table.rename(columns=lambda c: compare_column_label(str(c), lang))
+    table.index = table.index.rename(t("c_scenario", lang))
     st.dataframe(table, key="p_compare_table")
     changes = comp.changes
     st.caption(t("p_changes", lang, first=str(changes.attrs.get("first", "base")), n=len(changes)))
