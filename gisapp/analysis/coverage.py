@@ -32,7 +32,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from gisapp.analysis.zonal import Grid, ZonalIndex, _exact_cells
+from gisapp.analysis.zonal import Grid, ZonalIndex, _polygon_cells
 from gisapp.errors import InputError
 
 __all__ = [
@@ -199,7 +199,7 @@ def polygon_coverage(
     pop_index, pop_values
         Optional population grid: a :class:`ZonalIndex` of the villages on it and the people
         per pixel. Then ``pop_share`` is population-weighted: each pixel's covered share is
-        its exact coverage fraction by the coverage union (exactextract), and the people of
+        its exact coverage fraction by the coverage union, and the people of
         a pixel are taken as spread evenly over it. The only error is in pixels cut by both
         a village boundary and a coverage edge, where the covered part of the pixel is
         assumed to fall inside and outside the village in proportion. Villages with no
@@ -303,8 +303,9 @@ def _pop_share_from_pieces(pieces: np.ndarray, crs: CRS, index: ZonalIndex,
         if index.crs is not None and not index.crs.equals(crs):
             geo = geo.to_crs(index.crs)
         arr = _geom_array(geo)
-        _, cells, fr = _exact_cells(list(shapely.to_wkb(arr)), np.arange(len(arr)),
-                                    Grid(index.transform, index.shape, index.crs), None)
+        arr = arr[np.isin(shapely.get_type_id(arr), _AREA_TYPES) & ~shapely.is_empty(arr)]
+        _, cells, fr = _polygon_cells(arr, np.arange(len(arr)),
+                                      Grid(index.transform, index.shape, index.crs))
         ucell, inv = np.unique(cells, return_inverse=True)
         ufrac = np.clip(np.bincount(inv, weights=fr), 0.0, 1.0)
     else:

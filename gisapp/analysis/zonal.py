@@ -106,77 +106,7 @@ def _check_grid(transform: Affine, shape: tuple[int, int], *, path: object = Non
         raise InputError(f"the raster grid has no pixels (shape {tuple(shape)})", path=path)
 
 
-# --- exactextract glue --------------------------------------------------------------
-
-
-def _exact_cells(
-    wkbs: list[bytes], positions: np.ndarray, grid: Grid, progress: Progress | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(position, flat cell, fraction) of polygons (as WKB) on the grid, via exactextract."""
-    from exactextract import exact_extract
-    from exactextract._exactextract import Feature
-    from exactextract.feature import FeatureSource
-    from exactextract.raster import NumPyRasterSource
-
-    wkt = grid.crs.to_wkt() if grid.crs is not None else CRS.from_epsg(4326).to_wkt()
-
-    class _WKBFeature(Feature):
-        # Geometry handed over as WKB: avoids GeoPandas' GeoJSON round trip (DESIGN.md:
-        # turning shapely geometries into GeoJSON dicts is most of the cost).
-        def __init__(self, pos: int, wkb: bytes) -> None:
-            Feature.__init__(self)
-            self.wkb = wkb
-            self.props: dict[str, Any] = {"pos": pos}
-
-        def geometry(self) -> bytes:
-            return self.wkb
-
-        def set_geometry_format(self) -> str:
-            return "wkb"
-
-        def set_geometry(self, wkb: bytes) -> None:  # pragma: no cover - not requested
-            pass
-
-        def get(self, name: str) -> Any:
-            return self.props[name]
-
-        def set(self, name: str, value: Any) -> None:
-            self.props[name] = value
-
-        def fields(self) -> list[str]:
-            return list(self.props)
-
-    class _WKBSource(FeatureSource):
-        def count(self) -> int:
-            return len(positions)
-
-        def __iter__(self):
-            for pos, wkb in zip(positions.tolist(), wkbs):
-                yield _WKBFeature(pos, wkb)
-
-        def srs_wkt(self) -> str:
-            return wkt
-
-    rows, cols = grid.shape
-    t = grid.transform
-    xmin, ymax = t.c, t.f
-    xmax, ymin = t.c + t.a * cols, t.f + t.e * rows
-    # A constant dummy raster: a broadcast view, so no memory is spent on it.
-    dummy = np.broadcast_to(np.zeros(1, dtype=np.uint8), (rows, cols))
-    source = NumPyRasterSource(dummy, xmin, ymin, xmax, ymax, srs_wkt=wkt)
-    kwargs: dict[str, Any] = {}
-    if progress is not None:
-        kwargs["progress"] = lambda frac, msg: progress(float(frac), f"indexing villages: {msg}")
-    out = exact_extract(source, _WKBSource(), ["cell_id", "coverage"], include_cols=["pos"],
-                        output="pandas", **kwargs)
-    if len(out) == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty.copy(), np.empty(0, dtype=np.float64)
-    cells = [np.asarray(c, dtype=np.int64) for c in out["cell_id"]]
-    fracs = [np.asarray(c, dtype=np.float64) for c in out["coverage"]]
-    counts = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
-    pos = np.repeat(out["pos"].to_numpy(dtype=np.int64), counts)
-    return pos, np.concatenate(cells), np.concatenate(fracs)
+# --- exact pixel fractions ---------------------------------------------------------
 
 
 #: cells of village bounding boxes handled at once by :func:`_polygon_cells` (1e6: the
@@ -267,7 +197,10 @@ def _crossings(p0: np.ndarray, p1: np.ndarray, d: np.ndarray) -> tuple[np.ndarra
     return idx, (k - p0[idx]) / d[idx]
 
 
-def _chunk_cells(X, Y, e, ev, a, b, c0, c1, r0, r1, w, h):  # noqa: ANN001, ANN202
+def _chunk_cells(
+    X: np.ndarray, Y: np.ndarray, e: np.ndarray, ev: np.ndarray, a: int, b: int,
+    c0: np.ndarray, c1: np.ndarray, r0: np.ndarray, r1: np.ndarray, w: np.ndarray, h: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fractions for villages a … b-1 (see :func:`_polygon_cells`)."""
     x0, y0, x1, y1 = X[e], Y[e], X[e + 1], Y[e + 1]
     dx, dy = x1 - x0, y1 - y0
