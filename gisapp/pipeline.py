@@ -341,15 +341,13 @@ def _looks_swapped(layer: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> bool:
     return _disjoint(lb, vb) and not _disjoint((lb[1], lb[0], lb[3], lb[2]), vb)
 
 
-def _read_raster(path: Path, *, role: str, cfg: RunConfig,
-                 near: gpd.GeoDataFrame | None = None) -> tuple[np.ndarray, Any, Any]:
+def _read_raster(path: Path, *, role: str, cfg: RunConfig) -> tuple[np.ndarray, Any, Any]:
     """Band 1 as floats (NaN = nodata; float32 bands stay float32), with the checks every
-    input gets: the file exists, is under ``options.max_file_mb``, is a raster and has a
-    CRS (messages name the layer). With ``near`` (the villages) only the window under
-    their bounds is read, and the returned transform is the window's."""
+    input gets: the file exists, is under ``options.max_file_mb``, is a raster and has a CRS
+    (messages name the layer). The whole band is read: population resampled with "sum" onto
+    a window does not equal the whole-grid result, so windows wait until that is solved."""
     with open_raster(path, role=role, max_mb=cfg.options.max_file_mb) as ds:
-        bounds = None if near is None else zonal.bounds_in(near, ds.crs)
-        return zonal.read_band(ds, bounds=bounds)
+        return zonal.read_band(ds)
 
 
 def _require_cells(index: zonal.ZonalIndex, *, path: Path, role: str) -> None:
@@ -484,7 +482,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     grid_cache: dict[tuple, tuple[zonal.ZonalIndex, np.ndarray | None]] = {}
     for layer in cfg.signal_rasters:
         key = _unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
-        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg, near=base)
+        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg)
         gkey = (CRS.from_user_input(rcrs).to_wkt(), tuple(transform), dbm.shape)
         if gkey not in grid_cache:
             index = zonal.ZonalIndex.build(base, transform=transform, shape=dbm.shape, crs=rcrs)
