@@ -262,7 +262,9 @@ def _save_five(path: str, worker: int, barrier) -> None:
 
 def test_concurrent_saves_from_two_processes_lose_nothing(tmp_path):
     path = str(tmp_path / "shared.gpkg")
-    ctx = mp.get_context("spawn")
+    # "fork", not "spawn": spawn re-runs the parent's __main__, which inside a full test
+    # session may be a Streamlit AppTest script rather than pytest (NameError: __args)
+    ctx = mp.get_context("fork")
     barrier = ctx.Barrier(2)
     procs = [ctx.Process(target=_save_five, args=(path, w, barrier)) for w in (0, 1)]
     for p in procs:
