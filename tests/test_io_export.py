@@ -257,3 +257,164 @@ def test_manifest_and_sha(tmp_path):
     assert p.read_text(encoding="utf-8") == '{\n  "a": "Đ",\n  "b": 1\n}\n'
     import hashlib
     assert export.file_sha256(p) == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+# --- bulk writers give exactly what the one-object-per-cell writers gave ----------------
+
+EDGE_TEXT = ["a\rb", "\tx", " lead", "&<>\"' q", "bad\x01\ufffechar", "", None, "=1+1", "-3"]
+
+
+@pytest.fixture
+def edge() -> gpd.GeoDataFrame:
+    """Every kind of value and geometry the bulk writers treat separately."""
+    n = len(EDGE_TEXT)
+    geoms = [shapely.box(0, 0, 1, 1), None, shapely.Point(105.123456789, 21.1),
+             shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+             shapely.LineString([(0, 0), (1, 1)]), shapely.Polygon(),
+             shapely.Polygon(shapely.box(0, 0, 10, 10).exterior.coords,
+                             [shapely.box(1, 1, 2, 2).exterior.coords]),
+             shapely.GeometryCollection([shapely.Point(1, 2), shapely.LineString([(0, 0), (1, 1)])]),
+             shapely.box(-1, -1, -0.5, -0.5)]
+    return gpd.GeoDataFrame({
+        schema.ID: [f"v{i}" for i in range(n)],
+        schema.NAME: EDGE_TEXT,
+        schema.COMMUNE: ["C1", "C1", None, "C/2", "C1", "A" * 40, "A" * 41, "C1", None],
+        schema.POP: [1.0, np.nan, 1e300, -0.0, 1e20, 0.1, 1 / 3, 5.0, 2.5],
+        schema.GAP_CLASS: ["no_signal", "served", None, "weird", "no_power", "no_signal",
+                           "served", "unknown", "no_signal"],
+        schema.PRIORITY_RANK: pd.array([3, None, 1, 1, 2, None, 5, 4, 2], dtype="Int64"),
+        "mixed": pd.Series([True, 1, 1.0, "x", None, np.nan, "=A1", 2**60, False], dtype=object),
+        "b": np.array([True, False] * 4 + [True]),
+        "bb": pd.array([True, None, False] * 3, dtype="boolean"),
+        "f32": np.arange(n, dtype=np.float32) / 3,
+        "i64": np.arange(n, dtype=np.int64) * 10**12,
+        schema.WHY: EDGE_TEXT[::-1],
+    }, geometry=geoms, crs=4326)
+
+
+def _cells(path):
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: ([[(c.value, c.data_type, c.quotePrefix) for c in row]
+                        for row in ws.iter_rows()], ws.freeze_panes,
+                       {k: d.width for k, d in ws.column_dimensions.items()})
+            for ws in wb}, wb.sheetnames
+
+
+def test_xlsx_bulk_cells_equal_openpyxl_cells(tmp_path, edge, summary, monkeypatch):
+    edge = edge.copy()
+    edge.loc[2, schema.POP] = np.inf
+    monkeypatch.setattr(export, "_XLSX_CHUNK", 2)             # rows across chunks
+    fast = write_xlsx(edge, summary, tmp_path / "fast.xlsx", title="T & <t>")
+
+    def refuse(*args, **kwargs):
+        raise export._NeedsOpenpyxl("forced")
+
+    monkeypatch.setattr(export, "_write_fast_sheets", refuse)
+    slow = write_xlsx(edge, summary, tmp_path / "slow.xlsx", title="T & <t>")
+    a, b = _cells(fast), _cells(slow)
+    assert a == b
+    ranked = a[0]["Ranked"][0]
+    name = ranked[0].index((schema.NAME, "s", False))
+    assert [r[name][0] for r in ranked[1:4]] == [" lead", "&<>\"' q", "badchar"]  # 1, 1, 2
+    assert ("=1+1", "s", True) in [r[name] for r in ranked]
+
+
+def test_xlsx_dates_take_the_openpyxl_path(tmp_path, villages, summary):
+    v = villages.assign(when=pd.date_range("2024-01-01", periods=4))
+    wb = openpyxl.load_workbook(write_xlsx(v, summary, tmp_path / "d.xlsx"))
+    ws = wb["Ranked"]
+    col = [c.value for c in ws[1]].index("when") + 1
+    assert ws.cell(row=2, column=col).value == pd.Timestamp("2024-01-02").to_pydatetime()
+
+
+def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
+    """The KML as one ElementTree of the whole document (the writer before streaming)."""
+    import io
+    import xml.etree.ElementTree as ET
+
+    k = lambda t: f"{KML}{t}"  # noqa: E731
+
+    def sub(parent, tag, text=None, **attrib):
+        el = ET.SubElement(parent, k(tag), attrib)
+        if text is not None:
+            el.text = export._XML_ILLEGAL.sub("", str(text))
+        return el
+
+    def geom(parent, g):
+        if g.geom_type in ("Point", "LineString"):
+            sub(sub(parent, g.geom_type), "coordinates", export._coords(g))
+        elif g.geom_type == "Polygon":
+            poly = sub(parent, "Polygon")
+            sub(sub(sub(poly, "outerBoundaryIs"), "LinearRing"), "coordinates",
+                export._coords(g.exterior))
+            for ring in g.interiors:
+                sub(sub(sub(poly, "innerBoundaryIs"), "LinearRing"), "coordinates",
+                    export._coords(ring))
+        else:
+            multi = sub(parent, "MultiGeometry")
+            for part in shapely.get_parts(g):
+                geom(multi, part)
+
+    root = ET.Element(k("kml"))
+    doc = sub(root, "Document")
+    sub(doc, "name", "gisapp villages")
+    for gap, colour in export.GAP_COLOURS.items():
+        style = sub(doc, "Style", id=f"gap_{gap}")
+        sub(sub(style, "IconStyle"), "color", colour)
+        line = sub(style, "LineStyle")
+        sub(line, "color", colour)
+        sub(line, "width", "1.5")
+        sub(sub(style, "PolyStyle"), "color", "80" + colour[2:])
+    gaps = [export._plain(v) for v in gdf[schema.GAP_CLASS]]
+    keys = ["unknown" if v is None else str(v) for v in gaps]
+    order = {str(g): i for i, g in enumerate(schema.GAP_ORDER)}
+    desc = [schema.ID, schema.COMMUNE, schema.POP, schema.GAP_CLASS, schema.WHY,
+            schema.PRIORITY_RANK]
+    for fv in sorted(set(keys), key=lambda v: (order.get(v, len(order)), v)):
+        folder = sub(doc, "Folder")
+        sub(folder, "name", fv)
+        for i in [i for i, key in enumerate(keys) if key == fv]:
+            row = gdf.iloc[i]
+            pm = sub(folder, "Placemark")
+            label = export._plain(row[schema.NAME])
+            sub(pm, "name", "" if label is None else label)
+            if str(gaps[i]) in set(map(str, export.GAP_COLOURS)):
+                sub(pm, "styleUrl", f"#gap_{gaps[i]}")
+            ext = sub(pm, "ExtendedData")
+            for c in desc:
+                v = export._json_value(row[c])
+                sub(sub(ext, "Data", name=c), "value", "" if v is None else v)
+            g = gdf.geometry.iloc[i]
+            if g is not None and not g.is_empty:
+                geom(pm, g)
+    tree = ET.ElementTree(root)
+    ET.indent(tree, space=" ")
+    buf = io.BytesIO()
+    tree.write(buf, encoding="UTF-8", xml_declaration=True)
+    return buf.getvalue()
+
+
+def test_kml_stream_equals_one_elementtree(tmp_path, edge, monkeypatch):
+    monkeypatch.setattr(export, "_KML_CHUNK", 2)
+    got = write_kml(edge, tmp_path / "e.kml").read_bytes()
+    assert got == _reference_kml(edge)
+    assert b"&lt;&gt;\"' q" in got and b"\x01" not in got
+    etree.fromstring(got)                                      # well-formed
+
+
+def test_geojson_stream_equals_json_dumps(tmp_path, edge, monkeypatch):
+    monkeypatch.setattr(export, "_GEOJSON_CHUNK", 2)
+    got = write_geojson(edge, tmp_path / "e.geojson").read_text(encoding="utf-8")
+    feats = []
+    for i in range(len(edge)):
+        props = {c: export._json_value(edge[c].iloc[i]) for c in edge.columns if c != "geometry"}
+        f = {"type": "Feature", "id": props[schema.ID], "properties": props, "geometry": None}
+        text = json.dumps(f, ensure_ascii=False, allow_nan=False, default=str)
+        g = edge.geometry.iloc[i]
+        if g is not None and not g.is_empty:
+            g = shapely.orient_polygons(shapely.transform(g, lambda c: np.round(c, 7)),
+                                        exterior_cw=False)
+            text = text[:-len("null}")] + shapely.to_geojson(g) + "}"
+        feats.append(text)
+    assert got == '{"type":"FeatureCollection","features":[\n' + ",\n".join(feats) + "\n]}\n"
+    assert json.loads(got)["features"][0]["properties"][schema.NAME] == "a\rb"

@@ -134,10 +134,14 @@ def write_gpkg(villages: gpd.GeoDataFrame, path: str | Path, *, layer: str = "vi
     import pyogrio
 
     target = Path(path)
-    frame = villages.copy()
-    for c in frame.columns:
-        if c != frame.geometry.name and frame[c].dtype == object:
-            frame[c] = frame[c].map(_json_safe_text)
+    frame = villages                      # copied (shallowly) only if a column needs JSON text
+    for c in villages.columns:
+        col = villages[c]
+        if c != villages.geometry.name and col.dtype == object and any(
+                isinstance(v, (list, dict, tuple, set)) for v in col.to_numpy()):
+            if frame is villages:
+                frame = villages.copy(deep=False)
+            frame[c] = col.map(_json_safe_text)
     with atomic_path(target) as tmp:
         pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG")
     return target
@@ -159,38 +163,96 @@ def _json_value(value: Any) -> Any:
     return v
 
 
+_GEOJSON_CHUNK = 10_000
+
+
+def _is_text(col: pd.Series) -> bool:
+    """Only strings and missing values (safe to encode once per distinct value)."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return True
+    return col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in (
+        "string", "empty")
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(_json_value(value), ensure_ascii=False, allow_nan=False, default=str)
+
+
+def _json_column(col: pd.Series) -> list[str]:
+    """Each value's JSON text, as ``json.dumps`` writes it inside a feature."""
+    dtype = col.dtype
+    if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
+        return ["null" if x != x else (repr(x) if math.isfinite(x) else _json_dumps(x))
+                for x in col.to_numpy(dtype=np.float64).tolist()]
+    if _is_text(col):
+        codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
+        table = np.array([_json_dumps(u) for u in uniques.astype(object)] + ["null"],
+                         dtype=object)
+        return table[np.where(codes < 0, len(uniques), codes)].tolist()
+    return [_json_dumps(v) for v in col.astype(object).to_numpy()]
+
+
+def _feature_texts(attrs: pd.DataFrame, cols: list[str], id_col: str | None,
+                   geometries: np.ndarray) -> list[str]:
+    """One GeoJSON feature per row, the text ``json.dumps`` gives for the feature's dict
+    (default separators), built column by column instead of row by row."""
+    if len(set(cols)) != len(cols):               # duplicate names: the dict keeps one
+        records = attrs.astype(object).to_numpy()
+        texts = []
+        for i in range(len(attrs)):
+            props = {c: _json_value(v) for c, v in zip(cols, records[i])}
+            feature: dict[str, Any] = {"type": "Feature"}
+            if id_col is not None and props[id_col] is not None:
+                feature["id"] = props[id_col]
+            feature["properties"] = props
+            feature["geometry"] = None
+            text = json.dumps(feature, ensure_ascii=False, allow_nan=False, default=str)
+            if geometries[i] is not None:
+                text = text[:-len("null}")] + geometries[i] + "}"
+            texts.append(text)
+        return texts
+    keys = [json.dumps(c, ensure_ascii=False) + ": " for c in cols]
+    values = [_json_column(attrs.iloc[:, j]) for j in range(len(cols))]
+    ids = values[cols.index(id_col)] if id_col is not None else None
+    texts = []
+    for i, row in enumerate(zip(*values) if values else ([()] * len(attrs))):
+        head = '{"type": "Feature", '
+        if ids is not None and ids[i] != "null":
+            head += f'"id": {ids[i]}, '
+        geom = geometries[i]
+        texts.append(head + '"properties": {' + ", ".join([k + v for k, v in zip(keys, row)])
+                     + '}, "geometry": ' + ("null" if geom is None else geom) + "}")
+    return texts
+
+
 def write_geojson(villages: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Write RFC 7946 GeoJSON: EPSG:4326, lon/lat order, no ``crs`` member, coordinates
-    rounded to 7 decimals (about 1 cm), exterior rings counter-clockwise."""
+    rounded to 7 decimals (about 1 cm), exterior rings counter-clockwise.
+
+    Features are streamed into the file in chunks (one feature a line), so neither the
+    whole text nor all geometries' JSON is ever held in memory at once.
+    """
     target = Path(path)
     gdf = _to_4326(villages)
     geoms = gdf.geometry.to_numpy()
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    rounded = np.full(len(geoms), None, dtype=object)
-    if present.any():
-        g = shapely.transform(geoms[present], lambda c: np.round(c, COORD_DECIMALS))
-        g = shapely.orient_polygons(g, exterior_cw=False)
-        rounded[present] = shapely.to_geojson(g)
     attrs = _attributes(gdf)
-    cols = list(attrs.columns)
+    cols = [str(c) for c in attrs.columns]
     id_col = schema.ID if schema.ID in cols else None
-    records = attrs.astype(object).to_numpy()
-    parts = []
-    for i in range(len(attrs)):
-        props = {str(c): _json_value(v) for c, v in zip(cols, records[i])}
-        feature: dict[str, Any] = {"type": "Feature"}
-        if id_col is not None and props[id_col] is not None:
-            feature["id"] = props[id_col]
-        feature["properties"] = props
-        feature["geometry"] = None
-        text = json.dumps(feature, ensure_ascii=False, allow_nan=False, default=str)
-        geom = rounded[i]
-        if geom is not None:
-            text = text[:-len("null}")] + geom + "}"
-        parts.append(text)
-    body = '{"type":"FeatureCollection","features":[\n' + ",\n".join(parts) + "\n]}\n"
     with atomic_path(target) as tmp:
-        tmp.write_text(body, encoding="utf-8", newline="\n")
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write('{"type":"FeatureCollection","features":[\n')
+            for start in range(0, len(attrs), _GEOJSON_CHUNK):
+                stop = min(start + _GEOJSON_CHUNK, len(attrs))
+                part = geoms[start:stop]
+                present = ~(shapely.is_missing(part) | shapely.is_empty(part))
+                rounded = np.full(len(part), None, dtype=object)
+                if present.any():
+                    g = shapely.transform(part[present], lambda c: np.round(c, COORD_DECIMALS))
+                    g = shapely.orient_polygons(g, exterior_cw=False)
+                    rounded[present] = shapely.to_geojson(g)
+                texts = _feature_texts(attrs.iloc[start:stop], cols, id_col, rounded)
+                fh.write(("" if start == 0 else ",\n") + ",\n".join(texts))
+            fh.write("\n]}\n")
     return target
 
 
@@ -225,27 +287,132 @@ def _sheet_name(raw: Any, used: set[str]) -> str:
     return name
 
 
-def _write_sheet(wb: Any, name: str, frame: pd.DataFrame, *, title: str | None = None) -> None:
-    from openpyxl.cell import WriteOnlyCell
+_XLSX_CHUNK = 20_000
+
+
+class _NeedsOpenpyxl(TypeError):
+    """A cell value the bulk sheet writer does not format (dates, other objects)."""
+
+_NUM_CELL = ' t="n"><v>%.16g</v></c>'
+_NAN_CELL = ' t="n"><v></v></c>'
+
+
+def _xml_text(s: str) -> str:
+    """Escape text for an XML element the way lxml does (``&``, ``<``, ``>``, CR)."""
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+def _string_tail(v: str, quote_style: str) -> str:
+    """The XML of a text cell after its ``<c r="..."``, exactly as openpyxl writes it."""
+    text = _XML_ILLEGAL.sub("", v)
+    style = quote_style if v.startswith(_FORMULA_START) else ""
+    if text == "":
+        return f'{style} t="inlineStr"/>'
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'{style} t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
+
+
+def _scalar_tail(v: Any, quote_style: str) -> str | None:
+    """One cell's XML after ``<c r="..."`` (None: no cell), as openpyxl writes ``cell(v)``."""
+    v = _plain(v)
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return _string_tail(v, quote_style)
+    if isinstance(v, bool):
+        return f' t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, (int, float)):
+        return _NAN_CELL if math.isinf(v) else _NUM_CELL % v
+    raise _NeedsOpenpyxl(type(v))                   # dates etc.: the openpyxl path
+
+
+class _Column:
+    """One column's cells, prepared once for every sheet it appears on."""
+
+    def __init__(self, values: pd.Series, quote_style: str) -> None:
+        dtype = values.dtype
+        self.kind = "object"
+        if pd.api.types.is_bool_dtype(dtype):
+            arr = values.astype(object).to_numpy()
+            self.kind = "table"
+            self.table = np.array([None, ' t="b"><v>0</v></c>', ' t="b"><v>1</v></c>'],
+                                  dtype=object)
+            self.codes = np.array([0 if _plain(x) is None else (2 if x else 1) for x in arr],
+                                  dtype=np.int64)
+            self.lens = np.array([-1, 5, 4])[self.codes]         # len("False"), len("True")
+        elif pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
+            self.kind = "float"
+            self.values = values.to_numpy(dtype=np.float64)
+            self.lens = np.array([-1 if x != x else len(repr(x))
+                                  for x in values.astype(object).to_numpy()])
+        elif _is_text(values):
+            self.kind = "table"
+            codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+            tails = [_string_tail(u, quote_style) if isinstance(u, str)
+                     else _scalar_tail(u, quote_style) for u in uniques.astype(object)]
+            self.table = np.array(tails + [None], dtype=object)
+            self.codes = np.where(codes < 0, len(tails), codes)
+            self.lens = np.array([len(str(u)) for u in uniques.astype(object)] + [-1])[self.codes]
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+            self.kind = "int"
+            self.values = values.to_numpy()
+            self.lens = np.array([len(str(x)) for x in self.values.tolist()])
+        else:
+            self.values = values.astype(object).to_numpy()
+            self.quote_style = quote_style
+            for x in self.values:                   # fail early on dates etc.
+                _scalar_tail(x, quote_style)
+            self.lens = np.array([-1 if _plain(x) is None else len(str(x)) for x in self.values])
+
+    def tails(self, idx: np.ndarray) -> list[str | None]:
+        if self.kind == "table":
+            return self.table[self.codes[idx]].tolist()
+        if self.kind == "int":
+            return [_NUM_CELL % x for x in self.values[idx].tolist()]
+        if self.kind == "float":
+            vals = self.values[idx]
+            out = [None if x != x else _NUM_CELL % x for x in vals.tolist()]
+            for k in np.flatnonzero(np.isinf(vals)):
+                out[k] = _NAN_CELL
+            return out
+        return [_scalar_tail(x, self.quote_style) for x in self.values[idx]]
+
+
+def _column_widths(frame: pd.DataFrame,
+                   sample_lens: Sequence[np.ndarray] | None = None) -> list[float]:
+    """Column widths from the header and the text length of the first 200 rows
+    (``sample_lens``: those lengths per column, -1 for missing, when already known)."""
+    cols = [str(c) for c in frame.columns]
+    widths = [min(max(len(c), 6) + 2, 60) for c in cols]
+    if sample_lens is None:
+        values = frame.iloc[:200].astype(object).to_numpy()
+        sample_lens = [np.array([len(str(v)) if _plain(v) is not None else -1
+                                 for v in values[:, j]]) for j in range(len(cols))]
+    for j, lens in enumerate(sample_lens):
+        if len(lens) and lens.max() >= 0:
+            widths[j] = min(max(widths[j], int(lens.max()) + 2), 60)
+    return widths
+
+
+def _sheet_setup(wb: Any, name: str, frame: pd.DataFrame, header_row: int,
+                 sample_lens: Sequence[np.ndarray] | None = None) -> Any:
+    """A write-only sheet with column widths (from ``frame``) and frozen header rows."""
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(name)
-    header_row = 1
-    rows: list[list[Any]] = []
-    if title:
-        rows.append([title])
-        rows.append([])
-        header_row = 3
-    cols = [str(c) for c in frame.columns]
-    widths = [min(max(len(c), 6) + 2, 60) for c in cols]
-    values = frame.astype(object).to_numpy()
-    for j in range(len(cols)):
-        sample = [len(str(v)) for v in values[:200, j] if _plain(v) is not None]
-        if sample:
-            widths[j] = min(max(widths[j], max(sample) + 2), 60)
-    for j, w in enumerate(widths):
+    for j, w in enumerate(_column_widths(frame, sample_lens)):
         ws.column_dimensions[get_column_letter(j + 1)].width = w
     ws.freeze_panes = f"A{header_row + 1}"
+    return ws
+
+
+def _write_sheet(wb: Any, name: str, frame: pd.DataFrame, *, title: str | None = None) -> None:
+    """A sheet through openpyxl cell by cell (the summary, and frames with dates)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    header_row = 3 if title else 1
+    ws = _sheet_setup(wb, name, frame, header_row)
 
     def cell(v: Any) -> Any:
         v = _plain(v)
@@ -257,11 +424,59 @@ def _write_sheet(wb: Any, name: str, frame: pd.DataFrame, *, title: str | None =
             return c
         return v
 
-    for r in rows:
+    if title:
+        ws.append([cell(title)])
+        ws.append([])
+    ws.append([cell(str(c)) for c in frame.columns])
+    for r in frame.astype(object).to_numpy():
         ws.append([cell(v) for v in r])
-    ws.append([cell(c) for c in cols])
-    for r in values:
-        ws.append([cell(v) for v in r])
+
+
+def _write_fast_sheets(wb: Any, frame: pd.DataFrame,
+                       sheets: Sequence[tuple[str, np.ndarray]]) -> None:
+    """Sheets of rows of ``frame`` (header row 1) with their XML built in bulk.
+
+    Each column is converted once (text cells per distinct value); rows are written in
+    chunks straight into openpyxl's temporary sheet file between ``<sheetData>`` tags,
+    so the cells are exactly those :func:`_write_sheet` writes and no per-cell Python
+    objects are made. The workbook parts (styles, relations) stay openpyxl's.
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    probe = WriteOnlyCell(wb.worksheets[0], value="x")
+    probe.quotePrefix = True
+    quote_style = f' s="{probe.style_id}"'
+    header = [_string_tail(str(c), quote_style) for c in frame.columns]
+    columns = [_Column(frame.iloc[:, j], quote_style) for j in range(frame.shape[1])]
+    letters = [get_column_letter(j + 1) for j in range(frame.shape[1])]
+    for name, idx in sheets:
+        ws = _sheet_setup(wb, name, frame.iloc[:0], 1,
+                          [c.lens[idx[:200]] for c in columns])
+        ws.close()
+        path = ws._writer.out
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+        head, marker, tail = text.partition("<sheetData></sheetData>")
+        if not marker:
+            raise RuntimeError("unexpected openpyxl sheet layout; cannot write rows in bulk")
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(head)
+            fh.write("<sheetData>")
+            fh.write(_row_xml(1, letters, header))
+            for start in range(0, len(idx), _XLSX_CHUNK):
+                part = idx[start:start + _XLSX_CHUNK]
+                cols = [c.tails(part) for c in columns]
+                fh.write("".join(_row_xml(start + k + 2, letters, cells)
+                                 for k, cells in enumerate(zip(*cols))))
+            fh.write("</sheetData>")
+            fh.write(tail)
+
+
+def _row_xml(r: int, letters: Sequence[str], cells: Sequence[str | None]) -> str:
+    return (f'<row r="{r}">'
+            + "".join([f'<c r="{L}{r}"{t}' for L, t in zip(letters, cells) if t is not None])
+            + "</row>")
 
 
 def write_xlsx(villages: pd.DataFrame, summary: pd.DataFrame, path: str | Path, *,
@@ -279,18 +494,27 @@ def write_xlsx(villages: pd.DataFrame, summary: pd.DataFrame, path: str | Path, 
     target = Path(path)
     attrs = _attributes(villages)
     if rank_col in attrs.columns:
-        ranked = attrs.sort_values(rank_col, na_position="last", kind="stable")
+        order = (attrs[rank_col].reset_index(drop=True)
+                 .sort_values(na_position="last", kind="stable").index.to_numpy())
     else:
-        ranked = attrs
+        order = np.arange(len(attrs))
     wb = openpyxl.Workbook(write_only=True)
     used = {"summary", "ranked"}
     _write_sheet(wb, "Summary", _attributes(summary), title=title)
-    _write_sheet(wb, "Ranked", ranked)
-    if commune_col in ranked.columns:
-        keys = ranked[commune_col].astype(object).where(ranked[commune_col].notna(), None)
-        for value in sorted(set(keys), key=lambda v: (v is None, str(v))):
-            part = ranked[keys.map(lambda k, v=value: k == v).to_numpy()]
-            _write_sheet(wb, _sheet_name(value, used), part)
+    sheets: list[tuple[str, np.ndarray]] = [("Ranked", order)]
+    if commune_col in attrs.columns:
+        keys = attrs[commune_col].astype(object).where(attrs[commune_col].notna(), None)
+        keys = keys.to_numpy()[order]
+        groups: dict[Any, list[int]] = {}
+        for pos, k in enumerate(keys.tolist()):
+            groups.setdefault(k, []).append(pos)
+        for value in sorted(groups, key=lambda v: (v is None, str(v))):
+            sheets.append((_sheet_name(value, used), order[np.asarray(groups[value])]))
+    try:
+        _write_fast_sheets(wb, attrs, sheets)
+    except _NeedsOpenpyxl:                            # a column of dates or other objects
+        for name, idx in sheets:
+            _write_sheet(wb, name, attrs.iloc[idx])
     with atomic_path(target) as tmp:
         wb.save(tmp)
     return target
@@ -310,27 +534,52 @@ def _sub(parent: ET.Element, tag: str, text: Any = None, **attrib: str) -> ET.El
     return el
 
 
+_KML_CHUNK = 5_000
+_KML_MARK = "gisapp-placemarks"
+
+
 def _coords(ring: Any) -> str:
+    """``lon,lat lon,lat ...`` of a point, line or ring, 7 decimals, in one format call."""
     xy = np.round(shapely.get_coordinates(ring), COORD_DECIMALS)
-    return " ".join(f"{x:.7f},{y:.7f}" for x, y in xy)
+    return ("%.7f,%.7f " * len(xy) % tuple(xy.ravel().tolist()))[:-1]
 
 
-def _kml_geometry(parent: ET.Element, geom: Any) -> None:
+def _leaf(tag: str, text: str, level: int, **attrib: str) -> str:
+    """A leaf element as ElementTree writes it (escaped text, ``<tag />`` when empty)."""
+    attrs = "".join(f' {k}="{ET._escape_attrib(v)}"' for k, v in attrib.items())
+    if not text:
+        return f"{_indent(level)}<{tag}{attrs} />"
+    return f"{_indent(level)}<{tag}{attrs}>{text}</{tag}>"
+
+
+def _indent(level: int) -> str:
+    return "\n" + " " * level
+
+
+def _text(value: Any) -> str:
+    """Element text as :func:`_sub` stores it, escaped as ElementTree escapes it."""
+    return ET._escape_cdata(_XML_ILLEGAL.sub("", str(value)))
+
+
+def _kml_geometry(geom: Any, level: int) -> str:
+    """A geometry's KML at an indentation level, as ``ET.indent`` lays it out."""
     kind = geom.geom_type
-    if kind == "Point":
-        _sub(_sub(parent, "Point"), "coordinates", _coords(geom))
-    elif kind == "LineString":
-        _sub(_sub(parent, "LineString"), "coordinates", _coords(geom))
-    elif kind == "Polygon":
-        poly = _sub(parent, "Polygon")
-        _sub(_sub(_sub(poly, "outerBoundaryIs"), "LinearRing"), "coordinates",
-             _coords(geom.exterior))
-        for ring in geom.interiors:
-            _sub(_sub(_sub(poly, "innerBoundaryIs"), "LinearRing"), "coordinates", _coords(ring))
-    else:  # Multi* and collections
-        multi = _sub(parent, "MultiGeometry")
-        for part in shapely.get_parts(geom):
-            _kml_geometry(multi, part)
+    i0, i1 = _indent(level), _indent(level + 1)
+    if kind in ("Point", "LineString"):
+        return (f"{i0}<{kind}>{_leaf('coordinates', _text(_coords(geom)), level + 1)}"
+                f"{i0}</{kind}>")
+    if kind == "Polygon":
+        i2, i3 = _indent(level + 2), _indent(level + 3)
+
+        def boundary(tag: str, ring: Any) -> str:
+            return (f"{i1}<{tag}>{i2}<LinearRing>{_leaf('coordinates', _coords(ring), level + 3)}"
+                    f"{i2}</LinearRing>{i1}</{tag}>")
+
+        inner = "".join(boundary("innerBoundaryIs", r) for r in geom.interiors)
+        return (f"{i0}<Polygon>{boundary('outerBoundaryIs', geom.exterior)}{inner}"
+                f"{i0}</Polygon>")
+    parts = "".join(_kml_geometry(part, level + 1) for part in shapely.get_parts(geom))
+    return f"{i0}<MultiGeometry>{parts}{i0}</MultiGeometry>"
 
 
 def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
@@ -341,7 +590,13 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
               document_name: str = "gisapp villages") -> Path:
     """Write KML 2.2 for Google Earth: a Folder per ``folder_col`` value, a Placemark per
     village (name, ExtendedData of ``description_cols``, polygon or point), lon/lat in
-    EPSG:4326, one style per gap class. Text is escaped by the XML writer."""
+    EPSG:4326, one style per gap class.
+
+    The document head (declaration, namespace, name, styles) is written by ElementTree;
+    the Folders and Placemarks are streamed into the file in chunks with ElementTree's
+    own escaping and ``ET.indent`` layout, so the bytes are those of one ElementTree of
+    the whole document without holding it in memory.
+    """
     target = Path(path)
     gdf = _to_4326(villages)
     ET.register_namespace("", KML_NS)
@@ -356,43 +611,62 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
         _sub(line, "width", "1.5")
         poly = _sub(style, "PolyStyle")
         _sub(poly, "color", "80" + colour[2:])
+    doc.append(ET.Comment(_KML_MARK))
     attrs = _attributes(gdf)
     desc = [c for c in description_cols if c in attrs.columns]
     if folder_col in attrs.columns:
-        keys = attrs[folder_col].astype(object).map(lambda v: "unknown" if _plain(v) is None
-                                                    else str(v))
+        keys = [("unknown" if _plain(v) is None else str(v))
+                for v in attrs[folder_col].astype(object).to_numpy()]
     else:
-        keys = pd.Series("villages", index=attrs.index, dtype=object)
+        keys = ["villages"] * len(attrs)
     order = {str(g): i for i, g in enumerate(schema.GAP_ORDER)}
-    folders = sorted(set(keys), key=lambda v: (order.get(v, len(order)), v))
+    members: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        members.setdefault(k, []).append(i)
+    folders = sorted(members, key=lambda v: (order.get(v, len(order)), v))
     geoms = gdf.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     names = attrs[name_col].astype(object).to_numpy() if name_col in attrs.columns else None
     gap_values = set(map(str, GAP_COLOURS))
     gaps = attrs[schema.GAP_CLASS].astype(object).to_numpy() \
         if schema.GAP_CLASS in attrs.columns else None
     desc_values = {c: attrs[c].astype(object).to_numpy() for c in desc}
-    for folder_value in folders:
-        folder = _sub(doc, "Folder")
-        _sub(folder, "name", folder_value)
-        for i in np.flatnonzero((keys == folder_value).to_numpy()):
-            pm = _sub(folder, "Placemark")
-            label = _plain(names[i]) if names is not None else None
-            _sub(pm, "name", "" if label is None else label)
-            gap = str(_plain(gaps[i])) if gaps is not None else None
-            if gap in gap_values:
-                _sub(pm, "styleUrl", f"#gap_{gap}")
-            if desc:
-                ext = _sub(pm, "ExtendedData")
-                for c in desc:
-                    v = _json_value(desc_values[c][i])
-                    _sub(_sub(ext, "Data", name=str(c)), "value", "" if v is None else v)
-            g = geoms[i]
-            if g is not None and not g.is_empty:
-                _kml_geometry(pm, g)
+    data_open = {c: f'{_indent(5)}<Data name="{ET._escape_attrib(str(c))}">' for c in desc}
+
+    def placemark(i: int) -> str:
+        label = _plain(names[i]) if names is not None else None
+        out = [_indent(3), "<Placemark>", _leaf("name", _text("" if label is None else label), 4)]
+        gap = str(_plain(gaps[i])) if gaps is not None else None
+        if gap in gap_values:
+            out.append(_leaf("styleUrl", _text(f"#gap_{gap}"), 4))
+        if desc:
+            out.append(f"{_indent(4)}<ExtendedData>")
+            for c in desc:
+                v = _json_value(desc_values[c][i])
+                out += [data_open[c], _leaf("value", _text("" if v is None else v), 6),
+                        f"{_indent(5)}</Data>"]
+            out.append(f"{_indent(4)}</ExtendedData>")
+        if present[i]:
+            out.append(_kml_geometry(geoms[i], 4))
+        out.append(f"{_indent(3)}</Placemark>")
+        return "".join(out)
+
     tree = ET.ElementTree(root)
     ET.indent(tree, space=" ")
     with atomic_path(target) as tmp:
         tree.write(tmp, encoding="UTF-8", xml_declaration=True)
+        head, mark, tail = tmp.read_text(encoding="utf-8").partition(f"<!--{_KML_MARK}-->")
+        if not mark or not head.endswith(_indent(2)):
+            raise RuntimeError("unexpected ElementTree layout; cannot stream the placemarks")
+        with open(tmp, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="") as fh:
+            fh.write(head[:-len(_indent(2))])
+            for folder_value in folders:
+                fh.write(f"{_indent(2)}<Folder>{_leaf('name', _text(folder_value), 3)}")
+                rows = members[folder_value]
+                for start in range(0, len(rows), _KML_CHUNK):
+                    fh.write("".join(placemark(i) for i in rows[start:start + _KML_CHUNK]))
+                fh.write(f"{_indent(2)}</Folder>")
+            fh.write(tail)
     return target
 
 
