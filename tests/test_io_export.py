@@ -332,7 +332,8 @@ def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
     import io
     import xml.etree.ElementTree as ET
 
-    k = lambda t: f"{KML}{t}"  # noqa: E731
+    def k(tag):
+        return f"{KML}{tag}"
 
     def sub(parent, tag, text=None, **attrib):
         el = ET.SubElement(parent, k(tag), attrib)

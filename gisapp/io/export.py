@@ -182,7 +182,7 @@ def _json_column(col: pd.Series) -> list[str]:
     """Each value's JSON text, as ``json.dumps`` writes it inside a feature."""
     dtype = col.dtype
     if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
-        return ["null" if x != x else (repr(x) if math.isfinite(x) else _json_dumps(x))
+        return ["null" if math.isnan(x) else (repr(x) if math.isfinite(x) else _json_dumps(x))
                 for x in col.to_numpy(dtype=np.float64).tolist()]
     if _is_text(col):
         codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
@@ -238,21 +238,20 @@ def write_geojson(villages: gpd.GeoDataFrame, path: str | Path) -> Path:
     attrs = _attributes(gdf)
     cols = [str(c) for c in attrs.columns]
     id_col = schema.ID if schema.ID in cols else None
-    with atomic_path(target) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write('{"type":"FeatureCollection","features":[\n')
-            for start in range(0, len(attrs), _GEOJSON_CHUNK):
-                stop = min(start + _GEOJSON_CHUNK, len(attrs))
-                part = geoms[start:stop]
-                present = ~(shapely.is_missing(part) | shapely.is_empty(part))
-                rounded = np.full(len(part), None, dtype=object)
-                if present.any():
-                    g = shapely.transform(part[present], lambda c: np.round(c, COORD_DECIMALS))
-                    g = shapely.orient_polygons(g, exterior_cw=False)
-                    rounded[present] = shapely.to_geojson(g)
-                texts = _feature_texts(attrs.iloc[start:stop], cols, id_col, rounded)
-                fh.write(("" if start == 0 else ",\n") + ",\n".join(texts))
-            fh.write("\n]}\n")
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write('{"type":"FeatureCollection","features":[\n')
+        for start in range(0, len(attrs), _GEOJSON_CHUNK):
+            stop = min(start + _GEOJSON_CHUNK, len(attrs))
+            part = geoms[start:stop]
+            present = ~(shapely.is_missing(part) | shapely.is_empty(part))
+            rounded = np.full(len(part), None, dtype=object)
+            if present.any():
+                g = shapely.transform(part[present], lambda c: np.round(c, COORD_DECIMALS))
+                g = shapely.orient_polygons(g, exterior_cw=False)
+                rounded[present] = shapely.to_geojson(g)
+            texts = _feature_texts(attrs.iloc[start:stop], cols, id_col, rounded)
+            fh.write(("" if start == 0 else ",\n") + ",\n".join(texts))
+        fh.write("\n]}\n")
     return target
 
 
@@ -292,6 +291,7 @@ _XLSX_CHUNK = 20_000
 
 class _NeedsOpenpyxl(TypeError):
     """A cell value the bulk sheet writer does not format (dates, other objects)."""
+
 
 _NUM_CELL = ' t="n"><v>%.16g</v></c>'
 _NAN_CELL = ' t="n"><v></v></c>'
@@ -344,7 +344,7 @@ class _Column:
         elif pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
             self.kind = "float"
             self.values = values.to_numpy(dtype=np.float64)
-            self.lens = np.array([-1 if x != x else len(repr(x))
+            self.lens = np.array([-1 if math.isnan(x) else len(str(x))
                                   for x in values.astype(object).to_numpy()])
         elif _is_text(values):
             self.kind = "table"
@@ -366,13 +366,14 @@ class _Column:
             self.lens = np.array([-1 if _plain(x) is None else len(str(x)) for x in self.values])
 
     def tails(self, idx: np.ndarray) -> list[str | None]:
+        """The cells' XML after ``<c r="..."`` for rows ``idx`` (None: no cell)."""
         if self.kind == "table":
             return self.table[self.codes[idx]].tolist()
         if self.kind == "int":
             return [_NUM_CELL % x for x in self.values[idx].tolist()]
         if self.kind == "float":
             vals = self.values[idx]
-            out = [None if x != x else _NUM_CELL % x for x in vals.tolist()]
+            out = [None if math.isnan(x) else _NUM_CELL % x for x in vals.tolist()]
             for k in np.flatnonzero(np.isinf(vals)):
                 out[k] = _NAN_CELL
             return out
@@ -474,6 +475,7 @@ def _write_fast_sheets(wb: Any, frame: pd.DataFrame,
 
 
 def _row_xml(r: int, letters: Sequence[str], cells: Sequence[str | None]) -> str:
+    """One ``<row>`` element: cell references plus the cells' prepared XML."""
     return (f'<row r="{r}">'
             + "".join([f'<c r="{L}{r}"{t}' for L, t in zip(letters, cells) if t is not None])
             + "</row>")
@@ -569,7 +571,7 @@ def _kml_geometry(geom: Any, level: int) -> str:
         return (f"{i0}<{kind}>{_leaf('coordinates', _text(_coords(geom)), level + 1)}"
                 f"{i0}</{kind}>")
     if kind == "Polygon":
-        i2, i3 = _indent(level + 2), _indent(level + 3)
+        i2 = _indent(level + 2)
 
         def boundary(tag: str, ring: Any) -> str:
             return (f"{i1}<{tag}>{i2}<LinearRing>{_leaf('coordinates', _coords(ring), level + 3)}"
@@ -663,8 +665,8 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
             for folder_value in folders:
                 fh.write(f"{_indent(2)}<Folder>{_leaf('name', _text(folder_value), 3)}")
                 rows = members[folder_value]
-                for start in range(0, len(rows), _KML_CHUNK):
-                    fh.write("".join(placemark(i) for i in rows[start:start + _KML_CHUNK]))
+                fh.writelines("".join(placemark(i) for i in rows[start:start + _KML_CHUNK])
+                              for start in range(0, len(rows), _KML_CHUNK))
                 fh.write(f"{_indent(2)}</Folder>")
             fh.write(tail)
     return target
