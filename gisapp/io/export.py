@@ -5,7 +5,9 @@ moved into place with :func:`os.replace`, so a crash never leaves a half-written
 Text written for spreadsheets is neutralised against formula injection (OWASP "CSV
 injection"): strings starting with ``= + - @`` (or tab / carriage return) get a leading
 apostrophe in CSV and are stored as plain text with Excel's quote prefix in XLSX.
-CSV, GeoJSON and KML are byte-identical for identical input.
+CSV, GeoJSON and KML are byte-identical for identical input. Large tables are streamed:
+GeoJSON features and KML placemarks go to the file in chunks, Excel rows are built in bulk
+(each column converted once) into openpyxl's sheet files, never one object per cell.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as _xml_escape
 
 import geopandas as gpd
 import numpy as np
@@ -546,9 +549,17 @@ def _coords(ring: Any) -> str:
     return ("%.7f,%.7f " * len(xy) % tuple(xy.ravel().tolist()))[:-1]
 
 
+#: attribute escaping as ElementTree's serializer does it (quotes, CR, LF, tab as references)
+_ATTR_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
+
+
+def _attr(value: str) -> str:
+    return _xml_escape(value, _ATTR_ENTITIES)
+
+
 def _leaf(tag: str, text: str, level: int, **attrib: str) -> str:
     """A leaf element as ElementTree writes it (escaped text, ``<tag />`` when empty)."""
-    attrs = "".join(f' {k}="{ET._escape_attrib(v)}"' for k, v in attrib.items())
+    attrs = "".join(f' {k}="{_attr(v)}"' for k, v in attrib.items())
     if not text:
         return f"{_indent(level)}<{tag}{attrs} />"
     return f"{_indent(level)}<{tag}{attrs}>{text}</{tag}>"
@@ -560,7 +571,7 @@ def _indent(level: int) -> str:
 
 def _text(value: Any) -> str:
     """Element text as :func:`_sub` stores it, escaped as ElementTree escapes it."""
-    return ET._escape_cdata(_XML_ILLEGAL.sub("", str(value)))
+    return _xml_escape(_XML_ILLEGAL.sub("", str(value)))        # & < > as ElementTree does
 
 
 def _kml_geometry(geom: Any, level: int) -> str:
@@ -633,7 +644,7 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
     gaps = attrs[schema.GAP_CLASS].astype(object).to_numpy() \
         if schema.GAP_CLASS in attrs.columns else None
     desc_values = {c: attrs[c].astype(object).to_numpy() for c in desc}
-    data_open = {c: f'{_indent(5)}<Data name="{ET._escape_attrib(str(c))}">' for c in desc}
+    data_open = {c: f'{_indent(5)}<Data name="{_attr(str(c))}">' for c in desc}
 
     def placemark(i: int) -> str:
         label = _plain(names[i]) if names is not None else None
