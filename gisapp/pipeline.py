@@ -309,6 +309,20 @@ def _read_layer(path: Path, *, role: str, cfg: RunConfig, crs: CRS, villages: gp
     return gdf
 
 
+def _read_coverage(layer: CoverageLayer, *, role: str, cfg: RunConfig, crs: CRS,
+                   villages: gpd.GeoDataFrame, report: RunReport) -> gpd.GeoDataFrame:
+    """A coverage layer in the run's CRS, filtered by attribute when the config says so."""
+    gdf = _read_layer(layer.path, role=role, cfg=cfg, crs=crs, villages=villages,
+                      layer=layer.layer, layer_crs=layer.crs)
+    if layer.filter_column:
+        gdf = _check_columns(gdf, {"filter_column": layer.filter_column}, path=layer.path,
+                             layer=role)
+        gdf = gdf[gdf[layer.filter_column].astype(str) == str(layer.filter_value)]
+        if gdf.empty:
+            report.warn(f"{role}: no feature has {layer.filter_column} = {layer.filter_value}")
+    return gdf
+
+
 def _unique_key(key: str, kind: str, used: set[str]) -> str:
     """A layer key not used yet: a second Viettel 4G layer (say, measured beside the
     declared one) becomes ``viettel_4g_measured`` instead of overwriting the first."""
@@ -454,14 +468,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     for layer in cfg.coverage:
         key = _unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
         role = f"coverage {key}"
-        gdf = _read_layer(layer.path, role=role, cfg=cfg, crs=crs, villages=base,
-                          layer=layer.layer, layer_crs=layer.crs)
-        if layer.filter_column:
-            gdf = _check_columns(gdf, {"filter_column": layer.filter_column}, path=layer.path,
-                                 layer=role)
-            gdf = gdf[gdf[layer.filter_column].astype(str) == str(layer.filter_value)]
-            if gdf.empty:
-                report.warn(f"{role}: no feature has {layer.filter_column} = {layer.filter_value}")
+        gdf = _read_coverage(layer, role=role, cfg=cfg, crs=crs, villages=base, report=report)
         frame = cov.polygon_coverage(base, gdf, centres=centres, pop_index=pop_index,
                                      pop_values=pop_values)
         polygon_layers.append(gaps.LayerMeasure(key, layer.carrier, layer.technology, layer.kind,

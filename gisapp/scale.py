@@ -269,7 +269,7 @@ def _pop_sub(index: zonal.ZonalIndex | None, positions: np.ndarray):  # noqa: AN
 
 def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client: Any,
                      used: set[str]) -> None:
-    from gisapp.pipeline import _DISPLAY_TOLERANCE_M, _check_columns, _read_layer
+    from gisapp.pipeline import _DISPLAY_TOLERANCE_M, _read_coverage
 
     base, crs = m.base, m.crs
     n = len(base)
@@ -278,14 +278,7 @@ def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], clie
     for layer in cfg.coverage:
         key = _key(layer, used)
         role = f"coverage {key}"
-        gdf = _read_layer(layer.path, role=role, cfg=cfg, crs=crs, villages=base,
-                          layer=layer.layer, layer_crs=layer.crs)
-        if layer.filter_column:
-            gdf = _check_columns(gdf, {"filter_column": layer.filter_column}, path=layer.path,
-                                 layer=role)
-            gdf = gdf[gdf[layer.filter_column].astype(str) == str(layer.filter_value)]
-            if gdf.empty:
-                m.report.warn(f"{role}: no feature has {layer.filter_column} = {layer.filter_value}")
+        gdf = _read_coverage(layer, role=role, cfg=cfg, crs=crs, villages=base, report=m.report)
         cover = np.asarray(gdf.geometry.array, dtype=object)
         tree = shapely.STRtree(cover)
         everywhere = base.geometry[base["_has_geom"].to_numpy(dtype=bool)].total_bounds

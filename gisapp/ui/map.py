@@ -595,14 +595,8 @@ def selection_group(villages: gpd.GeoDataFrame, selected_id: str | None, *, lang
 
 
 def _money(x: object, lang: str) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
-        return "–"
-    text = f"{v:,.0f}"
-    return (text.replace(",", ".") if lang == "vi" else text) + " USD"
+    text = _fmt_num(x, lang)
+    return text if text == "–" else text + " USD"
 
 
 def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, lang: str = "vi",
