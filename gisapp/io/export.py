@@ -695,6 +695,38 @@ def write_manifest(manifest: Mapping[str, Any], path: str | Path) -> Path:
     return target
 
 
+def write_formats(villages: gpd.GeoDataFrame, summary: pd.DataFrame, out_dir: str | Path, *,
+                  stem: str, formats: Sequence[str] = ("gpkg", "geojson", "csv", "xlsx", "kml"),
+                  layer: str | None = None, title: str | None = None,
+                  kml_options: Mapping[str, Any] | None = None) -> dict[str, Path]:
+    """Write one village-like table as ``<stem>.<fmt>`` for each format (GeoPackage layer
+    ``layer`` or ``stem``; the Excel workbook gets ``summary`` as its Summary sheet;
+    ``kml_options`` go to :func:`write_kml`). Returns ``format → path``.
+
+    Raises
+    ------
+    ValueError
+        An unknown format.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    writers = {
+        "gpkg": lambda p: write_gpkg(villages, p, layer=layer or stem),
+        "geojson": lambda p: write_geojson(villages, p),
+        "csv": lambda p: write_csv(villages, p),
+        "xlsx": lambda p: write_xlsx(villages, summary, p, title=title),
+        "kml": lambda p: write_kml(villages, p, **dict(kml_options or {})),
+    }
+    unknown = [f for f in formats if f not in writers]
+    if unknown:
+        raise ValueError(f"unknown export format(s) {unknown}; choose from {sorted(writers)}")
+    written: dict[str, Path] = {}
+    for fmt in formats:
+        written[fmt] = writers[fmt](out / f"{stem}.{fmt}")
+        log.info("wrote %s", written[fmt])
+    return written
+
+
 def write_all(villages: gpd.GeoDataFrame, summary: pd.DataFrame, manifest: Mapping[str, Any],
               out_dir: str | Path, *, stem: str = "villages",
               formats: Sequence[str] = ("gpkg", "geojson", "csv", "xlsx", "kml"),
@@ -709,21 +741,7 @@ def write_all(villages: gpd.GeoDataFrame, summary: pd.DataFrame, manifest: Mappi
         the SHA-256 of every file written; the caller's dict is not changed).
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    writers = {
-        "gpkg": lambda p: write_gpkg(villages, p, layer="villages"),
-        "geojson": lambda p: write_geojson(villages, p),
-        "csv": lambda p: write_csv(villages, p),
-        "xlsx": lambda p: write_xlsx(villages, summary, p, title=title),
-        "kml": lambda p: write_kml(villages, p),
-    }
-    unknown = [f for f in formats if f not in writers]
-    if unknown:
-        raise ValueError(f"unknown export format(s) {unknown}; choose from {sorted(writers)}")
-    written: dict[str, Path] = {}
-    for fmt in formats:
-        written[fmt] = writers[fmt](out / f"{stem}.{fmt}")
-        log.info("wrote %s", written[fmt])
+    written = write_formats(villages, summary, out, stem=stem, formats=formats, title=title)
     written["summary"] = write_csv(summary, out / "summary.csv")
     full = dict(manifest)
     full["outputs"] = {p.name: file_sha256(p) for p in written.values()}

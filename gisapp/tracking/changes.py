@@ -458,27 +458,16 @@ def write_changes(changes: Changes, out_dir: str | Path, *,
     from gisapp.io import export as ex
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     v = changes.villages
     title = _title(changes)
-    writers = {
-        "gpkg": lambda p: ex.write_gpkg(v, p, layer="changes"),
-        "geojson": lambda p: ex.write_geojson(v, p),
-        "csv": lambda p: ex.write_csv(v.drop(columns=v.geometry.name), p),
-        "xlsx": lambda p: ex.write_xlsx(v, changes.summary, p, title=title),
-        "kml": lambda p: ex.write_kml(
-            v, p, folder_col="change",
-            description_cols=(S.ID, S.COMMUNE, "change", f"{S.GAP_CLASS}_old", S.GAP_CLASS,
-                              f"{S.SIGNAL_EVIDENCE}_old", S.SIGNAL_EVIDENCE,
-                              f"{S.POWER_EVIDENCE}_old", S.POWER_EVIDENCE, S.POP),
-            document_name=title),
-    }
-    unknown = [f for f in formats if f not in writers]
-    if unknown:
-        raise ValueError(f"unknown export format(s) {unknown}; choose from {sorted(writers)}")
-    written: dict[str, Path] = {}
-    for fmt in formats:
-        written[fmt] = writers[fmt](out / f"changes.{fmt}")
+    written = ex.write_formats(
+        v, changes.summary, out, stem="changes", formats=formats, title=title,
+        kml_options={
+            "folder_col": "change", "document_name": title,
+            "description_cols": (S.ID, S.COMMUNE, "change", f"{S.GAP_CLASS}_old", S.GAP_CLASS,
+                                 f"{S.SIGNAL_EVIDENCE}_old", S.SIGNAL_EVIDENCE,
+                                 f"{S.POWER_EVIDENCE}_old", S.POWER_EVIDENCE, S.POP),
+        })
     written["summary"] = ex.write_csv(changes.summary, out / "change_summary.csv")
     written["unmatched_old"] = ex.write_csv(changes.unmatched_old, out / "unmatched_old.csv")
     written["unmatched_new"] = ex.write_csv(changes.unmatched_new, out / "unmatched_new.csv")
