@@ -378,6 +378,7 @@ def raster_coverage(
     centres: gpd.GeoSeries | None = None,
     pop_weights: np.ndarray | None = None,
     signal_dbm: np.ndarray | None = None,
+    pair_weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Coverage shares from a signal raster on the grid the villages were indexed on.
 
@@ -397,6 +398,10 @@ def raster_coverage(
         to their area share.
     signal_dbm
         Optional precomputed :func:`centre_signal` (cache it across threshold changes).
+    pair_weights
+        Instead of ``pop_weights``: people on the pixel of each (village, pixel) pair of
+        ``index`` (aligned to ``index.cell``), as :func:`~gisapp.analysis.zonal.people_on_cells`
+        gives without building a whole grid of people.
 
     Returns
     -------
@@ -413,8 +418,15 @@ def raster_coverage(
         hit = valid & (v >= threshold_dbm)
     area = _shares(index, hit, np.where(valid, index.frac, 0.0))
     pop = area
-    if pop_weights is not None:
-        pw = index._gather(pop_weights, "pop_weights").astype(np.float64, copy=False)
+    if pop_weights is not None and pair_weights is not None:
+        raise InputError("give pop_weights (a grid) or pair_weights (per pair), not both",
+                         layer="population")
+    if pair_weights is not None and len(pair_weights) != len(index.cell):
+        raise InputError(f"{len(pair_weights)} pair weights for {len(index.cell)} "
+                         "(village, pixel) pairs", layer="population")
+    if pop_weights is not None or pair_weights is not None:
+        pw = (index._gather(pop_weights, "pop_weights") if pair_weights is None
+              else np.asarray(pair_weights)).astype(np.float64, copy=False)
         w = np.where(valid, index.frac, 0.0) * np.where(np.isfinite(pw), pw, 0.0)
         pshare = _shares(index, hit, w)
         pop = np.where(np.isfinite(pshare), pshare, area)
