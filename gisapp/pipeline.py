@@ -355,13 +355,15 @@ def _looks_swapped(layer: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> bool:
     return _disjoint(lb, vb) and not _disjoint((lb[1], lb[0], lb[3], lb[2]), vb)
 
 
-def _read_raster(path: Path, *, role: str, cfg: RunConfig) -> tuple[np.ndarray, Any, Any]:
+def _read_raster(path: Path, *, role: str, cfg: RunConfig,
+                 villages: gpd.GeoDataFrame | None = None) -> tuple[np.ndarray, Any, Any]:
     """Band 1 as floats (NaN = nodata; float32 bands stay float32), with the checks every
     input gets: the file exists, is under ``options.max_file_mb``, is a raster and has a CRS
-    (messages name the layer). The whole band is read: population resampled with "sum" onto
-    a window does not equal the whole-grid result, so windows wait until that is solved."""
+    (messages name the layer). With ``villages``, only the window under them is read (a
+    national raster used for one province costs the province's pixels)."""
     with open_raster(path, role=role, max_mb=cfg.options.max_file_mb) as ds:
-        return zonal.read_band(ds)
+        bounds = None if villages is None else zonal.bounds_in(villages, ds.crs)
+        return zonal.read_band(ds, bounds=bounds)
 
 
 def _require_cells(index: zonal.ZonalIndex, *, path: Path, role: str) -> None:
@@ -433,7 +435,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     pop_index = pop_values = None
     if cfg.population_raster is not None:
         pr = cfg.population_raster
-        pop_values, ptransform, pcrs = _read_raster(pr.path, role="population", cfg=cfg)
+        pop_values, ptransform, pcrs = _read_raster(pr.path, role="population", cfg=cfg,
+                                                    villages=base)
         pop_index = zonal.ZonalIndex.build(base, transform=ptransform, shape=pop_values.shape, crs=pcrs)
         _require_cells(pop_index, path=pr.path, role="population")
         sums = pd.Series(pop_index.sum(pop_values), index=base.index)
@@ -489,14 +492,16 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     grid_cache: dict[tuple, tuple[zonal.ZonalIndex, np.ndarray | None]] = {}
     for layer in cfg.signal_rasters:
         key = _unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
-        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg)
+        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg,
+                                            villages=base)
         gkey = (CRS.from_user_input(rcrs).to_wkt(), tuple(transform), dbm.shape)
         if gkey not in grid_cache:
             index = zonal.ZonalIndex.build(base, transform=transform, shape=dbm.shape, crs=rcrs)
             weights = None
             if cfg.population_raster is not None:
-                weights = zonal.resample_to(cfg.population_raster.path, transform=transform,
-                                            shape=dbm.shape, crs=rcrs, resampling="sum")
+                # people on the pixels villages touch (not a whole warped grid)
+                weights = zonal.people_on_cells(cfg.population_raster.path, index.grid,
+                                                index.cell)
             grid_cache[gkey] = (index, weights)
         index, weights = grid_cache[gkey]
         if len(index.cell) == 0:
@@ -582,7 +587,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                               "date": None, "features": len(grid)})
     lights = None
     if el.lights is not None:
-        lv, lt, lcrs = _read_raster(el.lights.path, role="night lights", cfg=cfg)
+        lv, lt, lcrs = _read_raster(el.lights.path, role="night lights", cfg=cfg,
+                                    villages=base)
         lindex = zonal.ZonalIndex.build(base, transform=lt, shape=lv.shape, crs=lcrs)
         _require_cells(lindex, path=el.lights.path, role="night lights")
         lights = pd.Series(lindex.mean(lv), index=base.index)
@@ -667,7 +673,7 @@ def _layer_measures(m: Measured, cfg: RunConfig) -> list[gaps.LayerMeasure]:
         if ck not in m._measure_cache:
             m._measure_cache[ck] = cov.raster_coverage(
                 st.index, st.dbm, threshold_dbm=thr, centres=m.centres,
-                pop_weights=st.pop_weights, signal_dbm=st.centre_dbm,
+                pair_weights=st.pop_weights, signal_dbm=st.centre_dbm,
             )
         out.append(gaps.LayerMeasure(st.key, st.layer.carrier, st.layer.technology, st.layer.kind,
                                      "signal", st.layer.date, m._measure_cache[ck]))

@@ -20,9 +20,12 @@ What runs where:
 * everything else (population raster, distances, electricity, facilities, measurements)
   runs through the local engine on the client.
 
-Weak point: population weights for the signal rasters are warped onto the whole signal
-grid once per worker (cached), because GDAL's ``sum`` warp onto a window does not give
-exactly the whole-grid values; a worker therefore holds one float64 grid of that size.
+Population: the client reads the population raster under the villages (one band, for
+the village totals and the unions across layers in ``assess``); each worker gets only
+the window of it under its partition for the polygon layers, and computes the people on
+its signal pixels itself from a window of the file
+(:func:`~gisapp.analysis.zonal.people_on_cells`, which depends on the pixels alone). No
+worker holds a whole raster.
 
 Results equal the local engine's (same rows; shares within floating-point rounding,
 checked to 1e-9 in ``tests/test_dask_engine.py``). Workers must see the input files at
@@ -32,7 +35,6 @@ the same paths as the client (a shared file system on a real cluster).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import time
 from pathlib import Path
@@ -44,6 +46,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from affine import Affine
 from pyproj import CRS
 from rasterio.windows import Window, from_bounds
 
@@ -123,14 +126,6 @@ def partition_villages(base: gpd.GeoDataFrame, *, npartitions: int | None = None
 # --------------------------------------------------------------------------- workers
 
 
-@functools.lru_cache(maxsize=1)
-def _pop_on_grid(pop_path: str, raster_path: str) -> np.ndarray:
-    with rasterio.open(raster_path) as ds:
-        grid = zonal.Grid.of(ds)
-    return zonal.resample_to(pop_path, transform=grid.transform, shape=grid.shape,
-                             crs=grid.crs, resampling="sum")
-
-
 def _raster_part(part: gpd.GeoDataFrame, path: str, pop_path: str | None) -> dict[str, np.ndarray]:
     """Index one partition on a window of the raster; runs on a worker."""
     empty = {"pos": np.empty(0, np.int64), "cell": np.empty(0, np.int64),
@@ -168,13 +163,9 @@ def _raster_part(part: gpd.GeoDataFrame, path: str, pop_path: str | None) -> dic
     out["frac"] = index.frac
     out["dbm"] = dbm.reshape(-1)[index.cell]
     if pop_path is not None:
-        # GDAL's "sum" warp onto a window does not reproduce the whole-grid warp exactly,
-        # so the population is warped onto the whole grid once per worker (cached) and
-        # cut: the one whole-grid array of the engine (weak point, see the module notes)
-        w = _pop_on_grid(pop_path, path)
-        sl = (slice(int(win.row_off), int(win.row_off) + dbm.shape[0]),
-              slice(int(win.col_off), int(win.col_off) + dbm.shape[1]))
-        out["weight"] = w[sl].reshape(-1)[index.cell]
+        # people on this partition's pixels only (a window of the population raster);
+        # the values depend on the pixels alone, so they equal the local engine's
+        out["weight"] = zonal.people_on_cells(pop_path, grid, out["cell"])
     out["centre_dbm"] = cov.centre_signal(centres, dbm, wt, crs=grid.crs)
     return out
 
@@ -237,7 +228,7 @@ def _signal_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client
         # a compact grid of the indexed pixels only: one row, one column per pixel
         index = zonal.ZonalIndex(pos, inv.astype(np.int64), frac, (1, len(ucell)),
                                  grid.transform, grid.crs, n)
-        weights = cat["weight"][order][first][None, :] if pop_path is not None else None
+        weights = cat["weight"][order] if pop_path is not None else None   # per pair
         centre = np.full(n, np.nan)
         centre[cat["centre_pos"].astype(np.int64)] = cat["centre_dbm"]
         states.append(_RasterState(layer, key, index, dbm[first][None, :], weights, centre))
@@ -257,14 +248,26 @@ def _pixel_reach_m(index: zonal.ZonalIndex | None) -> float:
     return 2.0 * px
 
 
-def _pop_sub(index: zonal.ZonalIndex | None, positions: np.ndarray):  # noqa: ANN202
-    if index is None:
-        return None
+def _pop_window(index: zonal.ZonalIndex | None, values: np.ndarray | None,
+                positions: np.ndarray):  # noqa: ANN202
+    """The population pixels of some villages: their pairs re-indexed on the smallest
+    window of the grid holding them, and that window's values (a copy), so a worker gets
+    its partition's part of the population raster, never the whole band."""
+    if index is None or values is None:
+        return None, None
     local = np.full(index.n_villages, -1, np.int64)
     local[positions] = np.arange(len(positions))
     keep = local[index.village] >= 0
-    return (local[index.village[keep]], index.cell[keep], index.frac[keep], index.shape,
-            index.transform, index.crs)
+    if not keep.any():
+        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), (1, 1),
+                index.transform, index.crs), np.full((1, 1), np.nan)
+    r, c = np.divmod(index.cell[keep], index.shape[1])
+    r0, r1, c0, c1 = int(r.min()), int(r.max()) + 1, int(c.min()), int(c.max()) + 1
+    window = np.asarray(values).reshape(index.shape)[r0:r1, c0:c1].copy()
+    cells = (r - r0) * (c1 - c0) + (c - c0)
+    transform = index.transform @ Affine.translation(c0, r0)
+    return (local[index.village[keep]], cells, index.frac[keep], (r1 - r0, c1 - c0),
+            transform, index.crs), window
 
 
 def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client: Any,
@@ -273,7 +276,6 @@ def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], clie
 
     base, crs = m.base, m.crs
     n = len(base)
-    pop_values = client.scatter(m.pop_values, broadcast=True) if m.pop_values is not None else None
     margin = _pixel_reach_m(m.pop_index)
     for layer in cfg.coverage:
         key = _key(layer, used)
@@ -293,9 +295,9 @@ def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], clie
             hi = np.ceil((b[2:] - (x0, y0)) / _TILE_M) * _TILE_M + (x0, y0)
             ext = tuple(everywhere)
             near = cover[tree.query(shapely.box(*lo, *hi), predicate="intersects")]
-            futures.append(client.submit(_polygon_part, p, near, crs,
-                                         _pop_sub(m.pop_index, p["_pos"].to_numpy()),
-                                         pop_values, ext, pure=False))
+            pop, pop_values = _pop_window(m.pop_index, m.pop_values, p["_pos"].to_numpy())
+            futures.append(client.submit(_polygon_part, p, near, crs, pop, pop_values, ext,
+                                         pure=False))
         frames = client.gather(futures)
         empty = cov.polygon_coverage(base.iloc[:0], gdf.iloc[:0], centres=m.centres.iloc[:0])
         frame = pd.concat([empty, *frames]) if frames else empty
