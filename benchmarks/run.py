@@ -187,6 +187,25 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
         return pidx, pv, pidx.sum(pv)
     (pidx, pv, _), _ = T.time("population: index + sum", pop)
 
+    # people on the signal pixels villages touch (weights of pop_share), against warping
+    # the population onto the whole signal grid with GDAL's "sum" (gdalwarp -r sum)
+    import rasterio
+
+    with rasterio.open(first.path) as ds:
+        sgrid = zonal.Grid.of(ds)
+    t0 = time.perf_counter()
+    warped = zonal.resample_to(pr.path, transform=sgrid.transform, shape=sgrid.shape,
+                               crs=sgrid.crs, resampling="sum").reshape(-1)[index.cell]
+    t_warp = time.perf_counter() - t0
+    people, _ = T.time("population weights on the signal pixels",
+                       lambda: zonal.people_on_cells(pr.path, sgrid, index.cell),
+                       baseline=t_warp, baseline_name="GDAL sum warp onto the whole grid",
+                       note="then gathered at the same pixels")
+    both = np.isfinite(warped) & np.isfinite(people) & (warped > 1.0)
+    extra["weights_vs_gdal"] = float(np.max(np.abs(people[both] - warped[both]) / warped[both])) \
+        if both.any() else float("nan")
+    del warped, people
+
     # polygon shares, with geopandas.overlay on the first layer as the baseline
     cov_gdfs = []
     for c in cfg.coverage:
@@ -228,20 +247,72 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
     return T.rows, extra
 
 
-def end_to_end(cfg_path: Path) -> dict:
-    """Run the whole pipeline (and exports) in a child process; its time and peak RSS."""
+def end_to_end(cfg_path: Path, *, engine: str = "local", keep: Path | None = None) -> dict:
+    """Run the whole pipeline (and exports) in a child process; its time and peak RSS.
+
+    ``engine="dask"`` runs it on a two-worker ``LocalCluster`` of processes (one thread
+    each) started in the child, and also reports each worker's peak RSS and the largest
+    raster window a worker read. ``keep`` pickles the villages (without geometry) there,
+    for comparing engines.
+    """
     code = (
-        "import json, resource, sys, tempfile, time\n"
+        "import dataclasses, json, resource, sys, tempfile, time\n"
+        "from gisapp.config import load_config\n"
         "from gisapp.pipeline import run_to_dir\n"
+        "cfg = load_config(sys.argv[1])\n"
+        "engine, keep = sys.argv[2], sys.argv[3]\n"
+        "cfg = cfg.replace(options=dataclasses.replace(cfg.options, engine=engine))\n"
+        "extra = {}\n"
+        "client = cluster = None\n"
+        "if engine == 'dask':\n"
+        "    from distributed import Client, LocalCluster\n"
+        "    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,\n"
+        "                           dashboard_address=None, memory_limit=0)\n"
+        "    client = Client(cluster)\n"
         "t0 = time.perf_counter()\n"
         "with tempfile.TemporaryDirectory() as d:\n"
-        "    run_to_dir(sys.argv[1], d)\n"
+        "    res = run_to_dir(cfg, d)\n"
         "    t = time.perf_counter() - t0\n"
-        "print(json.dumps({'seconds': t, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        "if client is not None:\n"
+        "    peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "    extra['worker_rss_mb'] = sorted(peaks.values())\n"
+        "    sig = [x for x in res[0].report.layers if 'max_window_px' in x]\n"
+        "    extra['max_window_px'] = max(x['max_window_px'] for x in sig)\n"
+        "    extra['raster_px'] = max(x['raster_px'] for x in sig)\n"
+        "    client.close(); cluster.close()\n"
+        "if keep:\n"
+        "    res[0].villages.drop(columns='geometry').to_pickle(keep)\n"
+        "print(json.dumps({'seconds': t, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(cfg_path)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code, str(cfg_path), engine, str(keep or "")],
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"end-to-end child failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def compare_villages(a_path: Path, b_path: Path) -> dict:
+    """Largest difference between two engines' village tables (same rows, same columns)."""
+    import pandas as pd
+
+    a, b = pd.read_pickle(a_path), pd.read_pickle(b_path)
+    same_rows = list(a.columns) == list(b.columns) and a["village_id"].tolist() == b["village_id"].tolist()
+    worst, worst_share, unequal = 0.0, 0.0, []
+    for c in a.columns:
+        if pd.api.types.is_float_dtype(a[c]):
+            x, y = a[c].to_numpy(float), b[c].to_numpy(float)
+            if not np.array_equal(np.isnan(x), np.isnan(y)):
+                unequal.append(c)
+                continue
+            if np.isfinite(x).any():
+                d = float(np.nanmax(np.abs(x - y)))
+                worst = max(worst, d)
+                if "share" in c:
+                    worst_share = max(worst_share, d)
+        elif not a[c].equals(b[c]):
+            unequal.append(c)
+    return {"same_rows": same_rows, "max_share_diff": worst_share, "max_float_diff": worst,
+            "unequal_columns": unequal}
 
 
 def table(rows: list[Row]) -> str:
@@ -257,7 +328,7 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def main(size: str, *, e2e: bool = True, write: bool = True) -> int:
+def main(size: str, *, e2e: bool = True, write: bool = True, dask: bool = False) -> int:
     from benchmarks.generate import SIZES, generate
 
     t_all = time.perf_counter()
@@ -273,10 +344,21 @@ def main(size: str, *, e2e: bool = True, write: bool = True) -> int:
     e2e_res = None
     if e2e:
         print("  end to end (child process) …", flush=True)
-        e2e_res = end_to_end(cfg_path)
+        keep = Path(tempfile.mkdtemp(prefix="gisapp-bench-"))
+        e2e_res = end_to_end(cfg_path, keep=keep / "local.pkl" if dask else None)
         floor = next(r.seconds for r in rows if r.stage.startswith("floor"))
         rows.append(Row("END TO END: gisapp run (measure + assess + exports)", e2e_res["seconds"],
                         e2e_res["rss_mb"], floor=floor, note="child process; RSS is its own peak"))
+        if dask:
+            print("  end to end, Dask engine (child process, LocalCluster 2 × 1 thread) …",
+                  flush=True)
+            dres = end_to_end(cfg_path, engine="dask", keep=keep / "dask.pkl")
+            cmp = compare_villages(keep / "local.pkl", keep / "dask.pkl")
+            rows.append(Row("END TO END: engine = \"dask\" (LocalCluster, 2 worker processes)",
+                            dres["seconds"], dres["rss_mb"], floor=floor,
+                            note="client's peak RSS; workers: "
+                                 + ", ".join(f"{x:.0f}" for x in dres["worker_rss_mb"]) + " MB"))
+            extra["dask"] = {**dres, **cmp}
     load1 = load()
     tab = table(rows)
     checks = [
@@ -285,7 +367,17 @@ def main(size: str, *, e2e: bool = True, write: bool = True) -> int:
         f"(village, pixel) pairs in the index: {extra['index_pairs']:,}",
         f"village mean dBm vs exactextract: max |diff| {extra['mean_vs_exactextract_db']:.2e} dB",
         f"polygon area share vs geopandas.overlay: max |diff| {extra['polygon_share_vs_overlay']:.2e}",
+        f"people on the signal pixels vs GDAL's sum warp: max relative diff "
+        f"{extra['weights_vs_gdal']:.2e} (pixels with > 1 person)",
     ]
+    if "dask" in extra:
+        d = extra["dask"]
+        checks.append(
+            f"Dask engine vs local engine: same rows {d['same_rows']}, max |diff| in shares "
+            f"{d['max_share_diff']:.1e}, in any float column {d['max_float_diff']:.1e}, unequal "
+            f"columns {d['unequal_columns'] or 'none'}; largest raster window a worker read "
+            f"{d['max_window_px']:,} px of {d['raster_px']:,} ({d['max_window_px'] / d['raster_px']:.1%}); "
+            f"worker peak RSS {', '.join(f'{x:.0f}' for x in d['worker_rss_mb'])} MB")
     if e2e_res:
         checks.append(f"end to end {e2e_res['seconds']:.1f} s, peak {e2e_res['rss_mb']:.0f} MB "
                       + ("(target < 60 s, < 4 GB)" if size == "national" else "(target < 2 s)"))

@@ -130,7 +130,8 @@ def _raster_part(part: gpd.GeoDataFrame, path: str, pop_path: str | None) -> dic
     """Index one partition on a window of the raster; runs on a worker."""
     empty = {"pos": np.empty(0, np.int64), "cell": np.empty(0, np.int64),
              "frac": np.empty(0), "dbm": np.empty(0), "weight": np.empty(0),
-             "centre_pos": part["_pos"].to_numpy(np.int64), "centre_dbm": np.full(len(part), np.nan)}
+             "centre_pos": part["_pos"].to_numpy(np.int64), "centre_dbm": np.full(len(part), np.nan),
+             "window_px": np.zeros(1, np.int64)}
     with rasterio.open(path) as ds:
         grid = zonal.Grid.of(ds)
         geoms = part.geometry
@@ -167,6 +168,7 @@ def _raster_part(part: gpd.GeoDataFrame, path: str, pop_path: str | None) -> dic
         # the values depend on the pixels alone, so they equal the local engine's
         out["weight"] = zonal.people_on_cells(pop_path, grid, out["cell"])
     out["centre_dbm"] = cov.centre_signal(centres, dbm, wt, crs=grid.crs)
+    out["window_px"] = np.array([dbm.size], np.int64)   # what this worker read
     return out
 
 
@@ -234,7 +236,10 @@ def _signal_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client
         states.append(_RasterState(layer, key, index, dbm[first][None, :], weights, centre))
         m.report.layers.append({"role": f"signal {key}", "path": str(layer.path),
                                 "kind": layer.kind, "date": layer.date,
-                                "features": int(np.isfinite(dbm[first]).sum())})
+                                "features": int(np.isfinite(dbm[first]).sum()),
+                                # the largest window one worker read, against the raster
+                                "max_window_px": int(cat["window_px"].max()),
+                                "raster_px": int(grid.shape[0] * grid.shape[1])})
     return states
 
 

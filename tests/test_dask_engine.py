@@ -67,3 +67,14 @@ def test_partitions_are_spatially_compact(demo_measured):
     area = sum(float(np.prod(np.diff(p.total_bounds.reshape(2, 2), axis=0))) for p in parts)
     whole = float(np.prod(np.diff(demo_measured.base.total_bounds.reshape(2, 2), axis=0)))
     assert area < 0.8 * len(parts) * whole / 2
+
+
+def test_dask_workers_read_windows_not_whole_rasters(dask_result):
+    # each worker reads the window of a signal raster under its partition (and computes
+    # the people on those pixels from a window of the population raster): no worker
+    # holds a whole raster
+    _, _, measured = dask_result
+    signal = [x for x in measured.report.layers if "max_window_px" in x]
+    assert signal, "the Dask engine should report the windows its workers read"
+    for layer in signal:
+        assert 0 < layer["max_window_px"] < layer["raster_px"], layer
