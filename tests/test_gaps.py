@@ -47,6 +47,16 @@ def test_combine_and_classify(layers):
     assert gaps.classify_signal(c, pocket_share=0.6).iloc[1] == "covered"
 
 
+def test_best_layer_ties_are_not_decided_by_rounding_noise():
+    # two layers of the same kind covering the same people; the second is 1e-13 "better"
+    # (what another engine's order of sums gives): the first in the config still wins,
+    # so the Dask and local engines name the same best layer
+    a = lm("viettel_4g", "Viettel", "4G", "declared", [0.5, 0.5], [0.5, 0.5], [True, True])
+    b = lm("vnpt_4g", "VNPT", "4G", "declared", [0.5, 0.6], [0.5 + 1e-13, 0.6], [True, True])
+    c = gaps.combine_layers([a, b], pd.Index(range(2)))
+    assert c[S.BEST_LAYER].tolist() == ["viettel_4g", "vnpt_4g"]
+
+
 def test_only_counted_technologies(layers):
     idx = pd.Index(range(4))
     c = gaps.combine_layers(layers, idx, technologies=("4G",))

@@ -127,13 +127,15 @@ def combine_layers(
     )
     out[S.N_LAYERS] = known.sum(axis=1).astype("int64") if counted else 0
 
-    # best layer: covering the centre, strongest evidence kind first, then people covered
+    # best layer: covering the centre, strongest evidence kind first, then people covered;
+    # shares are compared to 1e-9 so that rounding noise (e.g. another engine's order of
+    # sums) cannot flip a tie: the first layer in the config wins a tie
     best_layer = pd.Series("", index=index, dtype="object")
     best_key_score = pd.Series(-np.inf, index=index)
     for lm in counted:
         score = (len(S.KINDS) - _KIND_RANK.get(lm.kind, 2)) * 10.0 + out[
             S.pop_share_col(lm.key)
-        ].fillna(0.0)
+        ].fillna(0.0).round(9)
         better = covers[lm.key] & (score > best_key_score)
         best_layer[better] = lm.key
         best_key_score = best_key_score.where(~better, score)
