@@ -39,6 +39,7 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
 from gisapp.crs import check_crs
+from gisapp.parallel import parallel_map
 from gisapp.errors import InputError, UnreadableFileError
 from gisapp.schema import POP
 
@@ -169,19 +170,27 @@ def _polygon_cells(
         nxt = int(np.searchsorted(cum, done + _CHUNK_CELLS, side="right"))
         bounds.append(max(nxt, bounds[-1] + 1))
     estart = np.searchsorted(ev, bounds)
-    out_v, out_c, out_f = [], [], []
-    for k in range(len(bounds) - 1):                # a loop over chunks, not villages
+
+    def chunk(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         a, b = bounds[k], bounds[k + 1]
         sl = slice(estart[k], estart[k + 1])
         if sl.start == sl.stop:
-            continue
+            return None
         v, rr, cc, fr = _chunk_cells(X, Y, e[sl], ev[sl], a, b, c0, c1, r0, r1, w, h)
         ok = cc < cols
-        out_v.append(positions[v[ok]])
-        out_c.append(rr[ok] * cols + cc[ok])
-        out_f.append(fr[ok])
+        return positions[v[ok]], rr[ok] * cols + cc[ok], fr[ok]
+
+    out_v, out_c, out_f = [], [], []
+    # a loop over chunks, not villages; chunks are independent and numpy releases the GIL
+    # in their heavy parts, so they run on threads (in order: results do not depend on
+    # the number of threads)
+    for k, res in enumerate(parallel_map(chunk, range(len(bounds) - 1))):
+        if res is not None:
+            out_v.append(res[0])
+            out_c.append(res[1])
+            out_f.append(res[2])
         if progress is not None:
-            progress(b / n, "indexing villages")
+            progress(bounds[k + 1] / n, "indexing villages")
     if not out_v:
         return empty
     return np.concatenate(out_v), np.concatenate(out_c), np.concatenate(out_f)
@@ -751,7 +760,8 @@ def _people_same_crs(ds: Any, band: int, pop: Grid, grid: Grid, rows: np.ndarray
     j0, j1 = int(jx.min()), int(jx.max()) + kx
     i0, i1 = int(iy.min()), int(iy.max()) + ky
     values = _window_values(ds, band, i0, i1, j0, j1)
-    for a in range(0, len(rows), _PEOPLE_CHUNK):
+
+    def chunk(a: int) -> None:
         rc, cc = rows[a:a + _PEOPLE_CHUNK] - rmin, cols[a:a + _PEOPLE_CHUNK] - cmin
         total = np.zeros(len(rc))
         seen = np.zeros(len(rc), dtype=bool)
@@ -765,6 +775,9 @@ def _people_same_crs(ds: Any, band: int, pop: Grid, grid: Grid, rows: np.ndarray
                 total += np.where(ok, v * w, 0.0)
                 seen |= ok
         out[a:a + len(rc)] = np.where(seen, total, np.nan)
+
+    for _ in parallel_map(chunk, range(0, len(rows), _PEOPLE_CHUNK)):
+        pass
 
 
 def _people_other_crs(ds: Any, band: int, pop: Grid, grid: Grid, cells: np.ndarray,
