@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from gisapp.io import export
 from gisapp.io.raster import open_raster
 from gisapp.io.tables import read_table, require_columns
 from gisapp.io.vector import read_vector
+from gisapp.parallel import n_threads
 
 __all__ = ["Progress", "RunReport", "Measured", "Result", "measure", "assess", "run", "run_to_dir"]
 
@@ -463,102 +465,104 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                               "date": pr.date, "features": int(np.isfinite(pop_values).sum())})
     step("population measured")
 
-    # coverage polygons
-    polygon_layers: list[gaps.LayerMeasure] = []
+    # Every further layer is measured by a job of its own, with its own small report, on
+    # threads: GDAL, shapely and numpy release the GIL, so coverage polygons, signal
+    # rasters and distances overlap on the cores. Results, warnings and report entries are
+    # taken in the config's order, so a run reads the same whatever the timing, and the
+    # first failing layer in that order is the error raised (as when run one by one).
+    geoms = base.geometry
     used_keys: set[str] = set()
-    coverage_geoms: dict[str, gpd.GeoDataFrame] = {}
-    display: dict[str, gpd.GeoDataFrame] = {}
-    for layer in cfg.coverage:
-        key = _unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
+    cov_keys = [_unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
+                for layer in cfg.coverage]
+    sig_keys = [_unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
+                for layer in cfg.signal_rasters]
+
+    def coverage_job(layer: CoverageLayer, key: str) -> tuple[RunReport, tuple]:
+        rep = RunReport()
         role = f"coverage {key}"
-        gdf = _read_coverage(layer, role=role, cfg=cfg, crs=crs, villages=base, report=report)
+        gdf = _read_coverage(layer, role=role, cfg=cfg, crs=crs, villages=base, report=rep)
         frame = cov.polygon_coverage(base, gdf, centres=centres, pop_index=pop_index,
                                      pop_values=pop_values)
-        polygon_layers.append(gaps.LayerMeasure(key, layer.carrier, layer.technology, layer.kind,
-                                                "coverage", layer.date, frame))
-        coverage_geoms[key] = gdf[["geometry"]]
+        measured_layer = gaps.LayerMeasure(key, layer.carrier, layer.technology, layer.kind,
+                                           "coverage", layer.date, frame)
         disp = gpd.GeoDataFrame(
             {"carrier": layer.carrier, "technology": layer.technology, "kind": layer.kind},
             index=range(len(gdf)), geometry=gdf.geometry.simplify(_DISPLAY_TOLERANCE_M).to_numpy(),
             crs=crs,
         ).to_crs(4326)
-        display[f"coverage:{key}"] = disp
-        report.layers.append({"role": role, "path": str(layer.path), "kind": layer.kind,
-                              "date": layer.date, "features": len(gdf)})
-        step(f"coverage {key} measured")
+        rep.layers.append({"role": role, "path": str(layer.path), "kind": layer.kind,
+                           "date": layer.date, "features": len(gdf)})
+        return rep, (measured_layer, gdf[["geometry"]], disp)
 
-    # signal rasters: index each grid once, keep the band for thresholding in assess
-    raster_layers: list[_RasterState] = []
-    grid_cache: dict[tuple, tuple[zonal.ZonalIndex, np.ndarray | None]] = {}
-    for layer in cfg.signal_rasters:
-        key = _unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
-        dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg,
-                                            villages=base)
-        gkey = (CRS.from_user_input(rcrs).to_wkt(), tuple(transform), dbm.shape)
-        if gkey not in grid_cache:
-            index = zonal.ZonalIndex.build(base, transform=transform, shape=dbm.shape, crs=rcrs)
-            weights = None
-            if cfg.population_raster is not None:
-                # people on the pixels villages touch (not a whole warped grid)
-                weights = zonal.people_on_cells(cfg.population_raster.path, index.grid,
-                                                index.cell)
-            grid_cache[gkey] = (index, weights)
-        index, weights = grid_cache[gkey]
-        if len(index.cell) == 0:
-            raise NoOverlapError(
-                "this signal raster does not overlap any village; check its CRS and extent",
-                path=layer.path, layer=f"signal {key}",
-            )
-        centre_dbm = cov.centre_signal(centres, dbm, transform, crs=rcrs)
-        no_data = ~(np.nan_to_num(index.valid_fraction(dbm)) > 0) & has
-        if no_data.any():
-            report.warn(
-                f"signal {key}: the raster has no valid pixel (nodata) over {int(no_data.sum())} "
-                f"of {int(has.sum())} village(s); it says nothing about their signal"
-            )
-        raster_layers.append(_RasterState(layer, key, index, dbm, weights, centre_dbm))
-        report.layers.append({"role": f"signal {key}", "path": str(layer.path), "kind": layer.kind,
-                              "date": layer.date, "features": int(np.isfinite(dbm).sum())})
-        step(f"signal raster {key} indexed")
+    def signal_job() -> tuple[RunReport, list[_RasterState]]:
+        # one job for all signal rasters: rasters on one grid share one index
+        rep = RunReport()
+        states: list[_RasterState] = []
+        grid_cache: dict[tuple, tuple[zonal.ZonalIndex, np.ndarray | None]] = {}
+        for layer, key in zip(cfg.signal_rasters, sig_keys):
+            dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg,
+                                                villages=base)
+            gkey = (CRS.from_user_input(rcrs).to_wkt(), tuple(transform), dbm.shape)
+            if gkey not in grid_cache:
+                index = zonal.ZonalIndex.build(base, transform=transform, shape=dbm.shape, crs=rcrs)
+                weights = None
+                if cfg.population_raster is not None and len(index.cell):
+                    # people on the pixels villages touch (not a whole warped grid)
+                    weights = zonal.people_on_cells(cfg.population_raster.path, index.grid,
+                                                    index.cell)
+                grid_cache[gkey] = (index, weights)
+            index, weights = grid_cache[gkey]
+            if len(index.cell) == 0:
+                raise NoOverlapError(
+                    "this signal raster does not overlap any village; check its CRS and extent",
+                    path=layer.path, layer=f"signal {key}",
+                )
+            centre_dbm = cov.centre_signal(centres, dbm, transform, crs=rcrs)
+            no_data = ~(np.nan_to_num(index.valid_fraction(dbm)) > 0) & has
+            if no_data.any():
+                rep.warn(
+                    f"signal {key}: the raster has no valid pixel (nodata) over {int(no_data.sum())} "
+                    f"of {int(has.sum())} village(s); it says nothing about their signal"
+                )
+            states.append(_RasterState(layer, key, index, dbm, weights, centre_dbm))
+            rep.layers.append({"role": f"signal {key}", "path": str(layer.path), "kind": layer.kind,
+                               "date": layer.date, "features": int(np.isfinite(dbm).sum())})
+        return rep, states
 
-    measurement_layers: list[tuple[MeasurementLayer, gpd.GeoDataFrame]] = []
-    for layer in cfg.measurements:
+    def measurement_job(layer: MeasurementLayer) -> tuple[RunReport, gpd.GeoDataFrame]:
+        rep = RunReport()
         gdf = _read_layer(layer.path, role="measurements", cfg=cfg, crs=crs, villages=base,
                           layer=layer.layer, lon=layer.lon, lat=layer.lat, layer_crs=layer.crs)
         gdf = _check_columns(gdf, {"carrier": layer.carrier, "technology": layer.technology,
                              "signal": layer.signal}, path=layer.path, layer="measurements")
-        measurement_layers.append((layer, gdf))
-        report.layers.append({"role": "measurements", "path": str(layer.path), "kind": "measured",
-                              "date": layer.date, "features": len(gdf)})
-        step("measurements read")
+        rep.layers.append({"role": "measurements", "path": str(layer.path), "kind": "measured",
+                           "date": layer.date, "features": len(gdf)})
+        return rep, gdf
 
-    geoms = base.geometry
-    # towers: distance to the nearest existing site, overall and per carrier
-    dist_site = site_by_carrier = None
-    if cfg.towers is not None:
+    def towers_job() -> tuple[RunReport, tuple]:
+        # distance to the nearest existing site, overall and per carrier
+        rep = RunReport()
         t = cfg.towers
         towers = _read_layer(t.path, role="towers", cfg=cfg, crs=crs, villages=base, layer=t.layer,
                              lon=t.lon, lat=t.lat, layer_crs=t.crs)
         towers = normalise_towers(towers, carrier=t.carrier, technology=t.technology,
                                   mcc_mnc=t.mcc_mnc, mcc=t.mcc, mnc=t.mnc, path=t.path)
-        dist_site = infrastructure.distance_to(geoms, towers)
-        site_by_carrier = infrastructure.nearest_by_group(geoms, towers, group_col="carrier")
+        dist = infrastructure.distance_to(geoms, towers)
+        by_carrier = infrastructure.nearest_by_group(geoms, towers, group_col="carrier")
         cols = ["carrier", "technology"] + ([t.height_m] if t.height_m and t.height_m in towers else [])
-        display["towers"] = towers[cols + ["geometry"]].to_crs(4326)
-        report.layers.append({"role": "towers", "path": str(t.path), "kind": "declared",
-                              "date": None, "features": len(towers)})
-    step("towers measured")
+        rep.layers.append({"role": "towers", "path": str(t.path), "kind": "declared",
+                           "date": None, "features": len(towers)})
+        return rep, (dist, by_carrier, towers[cols + ["geometry"]].to_crs(4326))
 
-    # electricity
     el = cfg.electricity
-    declared = None
-    declared_source = "electricity list"
-    if el.list_path is not None:
+
+    def electricity_list_job() -> tuple[RunReport, Any]:
+        rep = RunReport()
         table = read_table(el.list_path, sheet=el.list_sheet, role="electricity list",
                            max_mb=cfg.options.max_file_mb)
         table = _check_columns(table, {"list_id": el.list_id, "list_name": el.list_name,
                                "list_commune": el.list_commune, "list_status": el.list_status},
-                       path=el.list_path, layer="electricity list")
+                               path=el.list_path, layer="electricity list")
         if el.list_id is None and el.list_name is None:
             raise InputError("the electricity list needs list_id or list_name in [electricity]",
                              path=el.list_path, layer="electricity list")
@@ -567,58 +571,121 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
             village_commune_col=S.COMMUNE, list_id=el.list_id, list_name=el.list_name,
             list_commune=el.list_commune, list_status=el.list_status, path=el.list_path,
         )
-        declared_source = f"electricity list {Path(el.list_path).name}"
         if match is not None and len(match.unmatched_right):
-            report.unmatched_names = match.unmatched_right.copy()
-            report.warn(
+            rep.unmatched_names = match.unmatched_right.copy()
+            rep.warn(
                 f"electricity list: {len(match.unmatched_right)} name(s) did not match any village "
                 "in its commune (see the unmatched-names report)"
             )
-        report.layers.append({"role": "electricity list", "path": str(el.list_path),
-                              "kind": "declared", "date": el.list_date, "features": len(table)})
-    dist_grid = None
-    if el.grid is not None:
+        rep.layers.append({"role": "electricity list", "path": str(el.list_path),
+                           "kind": "declared", "date": el.list_date, "features": len(table)})
+        return rep, declared
+
+    def grid_job() -> tuple[RunReport, tuple]:
+        rep = RunReport()
         grid = _read_layer(el.grid.path, role="grid", cfg=cfg, crs=crs, villages=base,
                            layer=el.grid.layer, layer_crs=el.grid.crs, require_overlap=False,
-                           report=report)
-        dist_grid = infrastructure.distance_to(geoms, grid)
-        display["grid"] = grid[["geometry"]].simplify(10.0).to_frame("geometry").set_geometry("geometry").to_crs(4326)
-        report.layers.append({"role": "grid", "path": str(el.grid.path), "kind": "distance",
-                              "date": None, "features": len(grid)})
-    lights = None
-    if el.lights is not None:
-        lv, lt, lcrs = _read_raster(el.lights.path, role="night lights", cfg=cfg,
-                                    villages=base)
+                           report=rep)
+        dist = infrastructure.distance_to(geoms, grid)
+        disp = grid[["geometry"]].simplify(10.0).to_frame("geometry").set_geometry("geometry").to_crs(4326)
+        rep.layers.append({"role": "grid", "path": str(el.grid.path), "kind": "distance",
+                           "date": None, "features": len(grid)})
+        return rep, (dist, disp)
+
+    def lights_job() -> tuple[RunReport, pd.Series]:
+        rep = RunReport()
+        lv, lt, lcrs = _read_raster(el.lights.path, role="night lights", cfg=cfg, villages=base)
         lindex = zonal.ZonalIndex.build(base, transform=lt, shape=lv.shape, crs=lcrs)
         _require_cells(lindex, path=el.lights.path, role="night lights")
-        lights = pd.Series(lindex.mean(lv), index=base.index)
-        report.layers.append({"role": "night lights", "path": str(el.lights.path), "kind": "lights",
-                              "date": el.lights.date, "features": int(np.isfinite(lv).sum())})
-    step("electricity measured")
+        rep.layers.append({"role": "night lights", "path": str(el.lights.path), "kind": "lights",
+                           "date": el.lights.date, "features": int(np.isfinite(lv).sum())})
+        return rep, pd.Series(lindex.mean(lv), index=base.index)
 
-    dist_fibre = None
-    if cfg.fibre is not None:
+    def fibre_job() -> tuple[RunReport, tuple]:
+        rep = RunReport()
         f = cfg.fibre
         fib = _read_layer(f.path, role="fibre", cfg=cfg, crs=crs, villages=base, layer=f.layer,
                           lon=getattr(f, "lon", None), lat=getattr(f, "lat", None),
-                          layer_crs=f.crs, require_overlap=False, report=report)
-        dist_fibre = infrastructure.distance_to(geoms, fib)
-        display["fibre"] = fib[["geometry"]].to_crs(4326)
-        report.layers.append({"role": "fibre", "path": str(f.path), "kind": "declared",
-                              "date": None, "features": len(fib)})
-    facilities = None
-    if cfg.facilities is not None:
+                          layer_crs=f.crs, require_overlap=False, report=rep)
+        rep.layers.append({"role": "fibre", "path": str(f.path), "kind": "declared",
+                           "date": None, "features": len(fib)})
+        return rep, (infrastructure.distance_to(geoms, fib), fib[["geometry"]].to_crs(4326))
+
+    def facilities_job() -> tuple[RunReport, tuple]:
+        rep = RunReport()
         fa = cfg.facilities
         pts = _read_layer(fa.path, role="facilities", cfg=cfg, crs=crs, villages=base,
                           layer=fa.layer, lon=fa.lon, lat=fa.lat, layer_crs=fa.crs,
-                          require_overlap=False, report=report)
+                          require_overlap=False, report=rep)
         if fa.type:
             pts = _check_columns(pts, {"type": fa.type}, path=fa.path, layer="facilities")
-        facilities = infrastructure.count_within(base, pts, by=fa.type, buffer_m=250.0)
-        display["facilities"] = pts[([fa.type] if fa.type else []) + ["geometry"]].to_crs(4326)
-        report.layers.append({"role": "facilities", "path": str(fa.path), "kind": "declared",
-                              "date": None, "features": len(pts)})
-    step("infrastructure measured")
+        counts = infrastructure.count_within(base, pts, by=fa.type, buffer_m=250.0)
+        rep.layers.append({"role": "facilities", "path": str(fa.path), "kind": "declared",
+                           "date": None, "features": len(pts)})
+        return rep, (counts, pts[([fa.type] if fa.type else []) + ["geometry"]].to_crs(4326))
+
+    def take(future: Future) -> Any:
+        rep, value = future.result()
+        report.warnings.extend(rep.warnings)          # already logged by the job
+        report.layers.extend(rep.layers)
+        if len(rep.unmatched_names):
+            report.unmatched_names = rep.unmatched_names
+        return value
+
+    polygon_layers: list[gaps.LayerMeasure] = []
+    coverage_geoms: dict[str, gpd.GeoDataFrame] = {}
+    display: dict[str, gpd.GeoDataFrame] = {}
+    raster_layers: list[_RasterState] = []
+    measurement_layers: list[tuple[MeasurementLayer, gpd.GeoDataFrame]] = []
+    dist_site = site_by_carrier = declared = dist_grid = lights = dist_fibre = facilities = None
+    declared_source = "electricity list"
+    pool = ThreadPoolExecutor(max_workers=n_threads(), thread_name_prefix="gisapp-measure")
+    try:
+        # the long jobs first, so they start at once
+        sig = pool.submit(signal_job) if cfg.signal_rasters else None
+        covs = [pool.submit(coverage_job, layer, key) for layer, key in zip(cfg.coverage, cov_keys)]
+        meas = [pool.submit(measurement_job, layer) for layer in cfg.measurements]
+        tow = pool.submit(towers_job) if cfg.towers is not None else None
+        lst = pool.submit(electricity_list_job) if el.list_path is not None else None
+        grd = pool.submit(grid_job) if el.grid is not None else None
+        lit = pool.submit(lights_job) if el.lights is not None else None
+        fib = pool.submit(fibre_job) if cfg.fibre is not None else None
+        fac = pool.submit(facilities_job) if cfg.facilities is not None else None
+
+        for layer, key, job in zip(cfg.coverage, cov_keys, covs):
+            measured_layer, geoms_only, disp = take(job)
+            polygon_layers.append(measured_layer)
+            coverage_geoms[key] = geoms_only
+            display[f"coverage:{key}"] = disp
+            step(f"coverage {key} measured")
+        if sig is not None:
+            raster_layers = take(sig)
+        for key in sig_keys:
+            step(f"signal raster {key} indexed")
+        for layer, job in zip(cfg.measurements, meas):
+            measurement_layers.append((layer, take(job)))
+            step("measurements read")
+        if tow is not None:
+            dist_site, site_by_carrier, display["towers"] = take(tow)
+        step("towers measured")
+        if lst is not None:
+            declared = take(lst)
+            declared_source = f"electricity list {Path(el.list_path).name}"
+        if grd is not None:
+            dist_grid, display["grid"] = take(grd)
+        if lit is not None:
+            lights = take(lit)
+        step("electricity measured")
+        if fib is not None:
+            dist_fibre, display["fibre"] = take(fib)
+        if fac is not None:
+            facilities, display["facilities"] = take(fac)
+        step("infrastructure measured")
+    except BaseException:
+        # queued jobs are dropped; one already running finishes in the background
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
     hashes = {str(p): _file_hash(p) for p in cfg.input_paths() if Path(p).is_file()}
     progress(1.0, "measured")
