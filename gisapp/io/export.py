@@ -7,7 +7,8 @@ injection"): strings starting with ``= + - @`` (or tab / carriage return) get a 
 apostrophe in CSV and are stored as plain text with Excel's quote prefix in XLSX.
 CSV, GeoJSON and KML are byte-identical for identical input. Large tables are streamed:
 GeoJSON features and KML placemarks go to the file in chunks, Excel rows are built in bulk
-(each column converted once) into openpyxl's sheet files, never one object per cell.
+(each column converted once, each row's XML once for the two sheets it is on) into
+openpyxl's sheet files, never one object per cell.
 """
 
 from __future__ import annotations
@@ -368,19 +369,24 @@ class _Column:
                 _scalar_tail(x, quote_style)
             self.lens = np.array([-1 if _plain(x) is None else len(str(x)) for x in self.values])
 
-    def tails(self, idx: np.ndarray) -> list[str | None]:
-        """The cells' XML after ``<c r="..."`` for rows ``idx`` (None: no cell)."""
+    def cells(self, ref: str, rows: slice) -> list[str]:
+        """The XML of the cells of ``rows`` (frame order), each ``<c r="{ref}"...``; an
+        empty string where a row has no cell."""
+        head = f'<c r="{ref}"'
         if self.kind == "table":
-            return self.table[self.codes[idx]].tolist()
+            table = np.array(["" if t is None else head + t for t in self.table], dtype=object)
+            return table[self.codes[rows]].tolist()
+        fmt = head + _NUM_CELL
         if self.kind == "int":
-            return [_NUM_CELL % x for x in self.values[idx].tolist()]
+            return [fmt % x for x in self.values[rows].tolist()]
         if self.kind == "float":
-            vals = self.values[idx]
-            out = [None if math.isnan(x) else _NUM_CELL % x for x in vals.tolist()]
+            vals = self.values[rows]
+            out = ["" if math.isnan(x) else fmt % x for x in vals.tolist()]
             for k in np.flatnonzero(np.isinf(vals)):
-                out[k] = _NAN_CELL
+                out[k] = head + _NAN_CELL
             return out
-        return [_scalar_tail(x, self.quote_style) for x in self.values[idx]]
+        tails = [_scalar_tail(x, self.quote_style) for x in self.values[rows]]
+        return ["" if t is None else head + t for t in tails]
 
 
 def _column_widths(frame: pd.DataFrame,
@@ -454,27 +460,45 @@ def _write_fast_sheets(wb: Any, frame: pd.DataFrame,
     header = [_string_tail(str(c), quote_style) for c in frame.columns]
     columns = [_Column(frame.iloc[:, j], quote_style) for j in range(frame.shape[1])]
     letters = [get_column_letter(j + 1) for j in range(frame.shape[1])]
+    rows = _row_templates(columns, letters, len(frame))
     for name, idx in sheets:
         ws = _sheet_setup(wb, name, frame.iloc[:0], 1,
                           [c.lens[idx[:200]] for c in columns])
         ws.close()
         path = ws._writer.out
         with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8")
-        head, marker, tail = text.partition("<sheetData></sheetData>")
+            head, marker, tail = fh.read().partition(b"<sheetData></sheetData>")
         if not marker:
             raise RuntimeError("unexpected openpyxl sheet layout; cannot write rows in bulk")
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+        with open(path, "wb") as fh:
             fh.write(head)
-            fh.write("<sheetData>")
-            fh.write(_row_xml(1, letters, header))
-            for start in range(0, len(idx), _XLSX_CHUNK):
-                part = idx[start:start + _XLSX_CHUNK]
-                cols = [c.tails(part) for c in columns]
-                fh.write("".join(_row_xml(start + k + 2, letters, cells)
-                                 for k, cells in enumerate(zip(*cols))))
-            fh.write("</sheetData>")
+            fh.write(b"<sheetData>")
+            fh.write(_row_xml(1, letters, header).encode("utf-8"))
+            fh.writelines(
+                b"".join([rows[i].replace(b"\0", b"%d" % r)
+                          for r, i in enumerate(idx[start:start + _XLSX_CHUNK].tolist(), start + 2)])
+                for start in range(0, len(idx) if rows else 0, _XLSX_CHUNK))
+            fh.write(b"</sheetData>")
             fh.write(tail)
+
+
+def _row_templates(columns: Sequence[_Column], letters: Sequence[str], n: int) -> list[bytes]:
+    """Each frame row's ``<row>`` element as UTF-8, with NUL where its row number goes.
+
+    A row is on two sheets (Ranked and its commune's), so its XML is built once and only
+    the number is filled in per sheet. NUL cannot occur otherwise: text cells drop it
+    with the other XML-illegal characters. No columns: no data rows (as before).
+    """
+    if not columns:
+        return []
+    refs = [f"{L}\0" for L in letters]
+    out: list[bytes] = []
+    for start in range(0, n, _XLSX_CHUNK):
+        part = slice(start, min(start + _XLSX_CHUNK, n))
+        cols = [c.cells(ref, part) for c, ref in zip(columns, refs)]
+        out += [('<row r="\0">' + "".join(cells) + "</row>").encode("utf-8")
+                for cells in zip(*cols)]
+    return out
 
 
 def _row_xml(r: int, letters: Sequence[str], cells: Sequence[str | None]) -> str:
