@@ -56,7 +56,7 @@ from gisapp import schema as S
 from gisapp.analysis import coverage as cov
 from gisapp.analysis import gaps, zonal
 from gisapp.config import RunConfig
-from gisapp.errors import NoOverlapError
+from gisapp.errors import ConfigError, NoOverlapError
 
 __all__ = ["measure", "partition_villages"]
 
@@ -71,6 +71,19 @@ _TILE_M = 10_000.0
 
 
 # --------------------------------------------------------------------------- cluster
+
+
+_MISSING = ('engine = "dask" needs dask-geopandas and distributed, which are not installed; '
+            'install them with: python3 -m pip install "gisapp[scale]" (or set engine = "local")')
+
+
+def require_dask() -> None:
+    """Raise :class:`~gisapp.errors.ConfigError` (a one-line message) without the extra."""
+    try:
+        import dask_geopandas  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(f"{_MISSING} ({exc})") from None
 
 
 def _client(scheduler: str | None) -> tuple[Any, Callable[[], None]]:
@@ -409,6 +422,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None,
     """
     from gisapp import pipeline
 
+    require_dask()
     t0 = time.perf_counter()
     progress = progress or (lambda f, msg: None)
     local_cfg = config.replace(
