@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from affine import Affine
@@ -272,3 +273,45 @@ def test_rectangle_held_whole_by_one_polygon_among_others():
                            pop_values=np.ones((40, 40)))
     assert out["area_share"].tolist() == [1.0, 1.0]
     assert out["pop_share"].tolist() == [1.0, 1.0]
+
+
+def test_union_of_measured_layers_reuses_their_pieces(monkeypatch):
+    # pipeline._union_shares concatenates layers it has just measured: their clipped
+    # pieces are reused (no new clipping of those rows), and the shares are the union's
+    rng = np.random.default_rng(13)
+    villages = _villages(rng)
+    villages = villages[villages.geom_type.isin(["Polygon", "MultiPolygon"])]
+    people = rng.uniform(0, 50, SHAPE)
+    index = ZonalIndex.build(villages, transform=GRID, shape=SHAPE, crs=UTM)
+    a, b, c = _coverage(rng, 15), _coverage(rng, 15), _coverage(rng, 15)
+    kw = {"centres": centres(villages), "pop_index": index, "pop_values": people}
+    cov._CUTS.clear()
+    for layer in (a, b):
+        polygon_coverage(villages, layer, **kw)
+    cut = []
+    real = cov._coverage_polygons
+    monkeypatch.setattr(cov, "_coverage_polygons", lambda rows: cut.append(len(rows)) or real(rows))
+    ab = pd.concat([a, b], ignore_index=True)
+    both = polygon_coverage(villages, ab, **kw)
+    assert cut == []                                     # a and b were not cut again
+    abc = pd.concat([a, b, c], ignore_index=True)
+    three = polygon_coverage(villages, abc, **kw)
+    assert cut == [int((~(c.geometry.isna() | c.geometry.is_empty)).sum())]   # only c's rows
+    for frame, layer in ((both, ab), (three, abc)):
+        _check(frame, _reference(villages, layer, index, people))
+        cov._CUTS.clear()
+        fresh = polygon_coverage(villages, layer, **kw)
+        for col in ("area_share", "pop_share"):
+            np.testing.assert_allclose(frame[col], fresh[col], rtol=0, atol=1e-12)
+
+
+def test_reuse_is_bounded(monkeypatch):
+    monkeypatch.setattr(cov, "_CACHE_PIECES", 50)
+    cov._CUTS.clear()
+    rng = np.random.default_rng(17)
+    villages = _villages(rng)
+    for _ in range(4):
+        polygon_coverage(villages, _coverage(rng, 20), centres=centres(villages))
+        held = sum(len(c.pieces) for c in cov._CUTS.values())
+        assert held <= 50 or len(cov._CUTS) == 1
+    cov._CUTS.clear()

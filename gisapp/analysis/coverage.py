@@ -25,7 +25,11 @@ Point villages (only a location is known) have no area: their ``area_share`` and
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -193,13 +197,12 @@ def _areal_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return parts[keep][order], owner[keep][order]
 
 
-def _coverage_polygons(cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The coverage as polygons, each with a group id; detailed polygons cut in pieces.
+def _valid_polygons(cover: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The polygons of the coverage rows, repaired, each with a group id.
 
-    Polygons of one group never overlap (the parts of one valid (multi)polygon row), so
-    a rectangle's pieces of one group need no union. Invalid rows are repaired with
-    ``make_valid`` (logged); each polygonal member of a repaired collection, and each
-    piece of a cut polygon, is a group of its own (unioned where they meet).
+    Polygons of one group never overlap (the parts of one valid (multi)polygon row).
+    Invalid rows are repaired with ``make_valid`` (logged); each polygonal member of a
+    repaired collection is a group of its own. Also returns the next free group id.
     """
     cover = cover[~(pd.isna(cover) | shapely.is_empty(cover))] if len(cover) else cover
     invalid = ~shapely.is_valid(cover)
@@ -211,8 +214,13 @@ def _coverage_polygons(cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     collection = shapely.get_type_id(cover) == 7
     group = np.where(collection[row], len(cover) + np.arange(len(members)), row)
     polys, k = _areal_parts(members)
-    group = group[k]
-    next_group = len(cover) + len(members)
+    return polys, group[k], len(cover) + len(members)
+
+
+def _coverage_polygons(cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_valid_polygons`, with polygons of many vertices cut into pieces, each a
+    group of its own (unioned where they meet), so clipping one stays cheap."""
+    polys, group, next_group = _valid_polygons(cover)
     out_p, out_g = [], []
     for _ in range(_SPLIT_ROUNDS):
         big = shapely.get_num_coordinates(polys) > _SPLIT_VERTICES
@@ -377,6 +385,105 @@ def _covered_pieces(polys: np.ndarray, group: np.ndarray,
     return whole, owner, pieces
 
 
+# A union of layers (pipeline._union_shares: "any carrier", "4G") is asked for right after
+# the layers themselves, on the same villages: the pieces of each layer are kept (keyed by
+# content: the rectangles and each row's WKB) so the union reuses them and only unions
+# across layers. Bounded by the number of pieces held; the kept arrays are shared between
+# calls (and threads), so nothing changes them (not even shapely.prepare).
+
+#: at most this many pieces are kept for reuse (about 0.5 kB each)
+_CACHE_PIECES = 200_000
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """The coverage of some rows inside a set of rectangles (see :func:`_covered_pieces`)."""
+
+    rows: bytes            # digest of the rows' digests, in order
+    first: bytes           # digest of the first row
+    n_rows: int
+    whole: np.ndarray
+    owner: np.ndarray
+    pieces: np.ndarray
+
+
+_CUTS: OrderedDict[tuple[bytes, bytes], _Cut] = OrderedDict()
+_CUTS_LOCK = threading.Lock()
+
+
+def _digest(*parts: bytes) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+def _combine(cuts: list[_Cut | tuple[np.ndarray, np.ndarray, np.ndarray]],
+             n_rects: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The union of several cuts of the same rectangles."""
+    if len(cuts) == 1:
+        c = cuts[0]
+        return (c.whole, c.owner, c.pieces) if isinstance(c, _Cut) else c
+    whole = np.zeros(n_rects, dtype=bool)
+    owners, pieces = [], []
+    for c in cuts:
+        w, o, p = (c.whole, c.owner, c.pieces) if isinstance(c, _Cut) else c
+        whole |= w
+        owners.append(o)
+        pieces.append(p)
+    owner, piece = np.concatenate(owners), np.concatenate(pieces)
+    keep = ~whole[owner]
+    order = np.argsort(owner[keep], kind="stable")
+    piece, owner = _union_by_owner(piece[keep][order], owner[keep][order])
+    return whole, owner, piece
+
+
+def _layer_cut(cover: np.ndarray, rects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_covered_pieces` of the coverage rows ``cover``, reusing the cuts of
+    earlier calls on the same rectangles for runs of rows they covered."""
+    cover = cover[~(pd.isna(cover) | shapely.is_empty(cover))] if len(cover) else cover
+    if not len(cover) or not len(rects):
+        return _covered_pieces(*_coverage_polygons(cover), rects)
+    rkey = _digest(np.ascontiguousarray(rects).tobytes())
+    row = [_digest(w) for w in shapely.to_wkb(cover)]
+    key = (rkey, _digest(*row))
+    with _CUTS_LOCK:
+        hit = _CUTS.get(key)
+        if hit is not None:
+            _CUTS.move_to_end(key)
+            return hit.whole, hit.owner, hit.pieces
+        known = sorted((c for (r, _), c in _CUTS.items() if r == rkey),
+                       key=lambda c: -c.n_rows)
+    # runs of rows that an earlier call cut whole (a union of layers concatenates them)
+    at = {}
+    for i, d in enumerate(row):
+        at.setdefault(d, i)
+    claimed = np.zeros(len(row), dtype=bool)
+    parts: list = []                                 # (first row, cut), unioned in row order
+    for c in known:
+        i = at.get(c.first)
+        if i is None or i + c.n_rows > len(row) or claimed[i:i + c.n_rows].any():
+            continue
+        if _digest(*row[i:i + c.n_rows]) == c.rows:
+            claimed[i:i + c.n_rows] = True
+            parts.append((i, c))
+    if not claimed.all():
+        fresh = _covered_pieces(*_coverage_polygons(cover[~claimed]), rects)
+        parts.append((int(np.argmin(claimed)), fresh))
+    parts.sort(key=lambda p: p[0])
+    whole, owner, pieces = _combine([c for _, c in parts], len(rects))
+    cut = _Cut(key[1], row[0], len(row), whole, owner, pieces)
+    with _CUTS_LOCK:
+        _CUTS[key] = cut
+        held = sum(len(c.pieces) for c in _CUTS.values())
+        while len(_CUTS) > 1 and held > _CACHE_PIECES:
+            _, old = _CUTS.popitem(last=False)
+            held -= len(old.pieces)
+        if held > _CACHE_PIECES:
+            _CUTS.clear()
+    return whole, owner, pieces
+
+
 def polygon_coverage(
     villages: gpd.GeoDataFrame,
     coverage: gpd.GeoDataFrame,
@@ -392,6 +499,8 @@ def polygon_coverage(
     Exact areas in a metric CRS. Each village is measured against the coverage inside
     its own rectangle (its bounds grown to the population pixels it touches): small
     unions of small clipped pieces, only where polygons overlap, only near villages.
+    The pieces of recent layers are kept, so a later call on the same villages with
+    those layers' rows concatenated (their union) only unions across layers.
 
     Parameters
     ----------
@@ -446,7 +555,7 @@ def polygon_coverage(
         raise InputError(f"the population index holds {pop_index.n_villages} villages, "
                          f"not {n}; build it from the same villages", layer="population")
 
-    polys, group = _coverage_polygons(_geom_array(coverage.geometry))
+    cover = _geom_array(coverage.geometry)
     type_id = shapely.get_type_id(varr)
     ok = ~(pd.isna(varr) | shapely.is_empty(varr))
     is_area = ok & np.isin(type_id, _AREA_TYPES)
@@ -455,7 +564,7 @@ def polygon_coverage(
     # the covered part of each village's rectangle (or of each tile of a large one)
     rects = _village_rects(varr, crs, pop_index)
     slot_v, slot_r = _slots(rects, np.flatnonzero(is_area), float(tile_m))
-    whole, owner, pieces = _covered_pieces(polys, group, slot_r)
+    whole, owner, pieces = _layer_cut(cover, slot_r)
     single = np.bincount(slot_v, minlength=n)[slot_v] == 1     # the slot is the rectangle
     v_whole = np.zeros(n, dtype=bool)
     v_whole[slot_v[whole & single]] = True
@@ -476,7 +585,8 @@ def polygon_coverage(
     mine = single[owner] & in_rect[slot_v[owner]]
     centre_hit[slot_v[owner[mine]]] = shapely.intersects(pieces[mine], carr[slot_v[owner[mine]]])
     rest = np.flatnonzero(c_ok & ~in_rect)
-    if len(rest) and len(polys):
+    polys = _valid_polygons(cover)[0] if len(rest) else np.empty(0, dtype=object)
+    if len(polys):
         ci, _ = shapely.STRtree(polys).query(carr[rest], predicate="intersects")
         centre_hit[rest[ci]] = True
     centre = _bool_or_na(centre_hit, c_ok)
@@ -490,7 +600,6 @@ def polygon_coverage(
         varr[slot_v[cut_whole]], shapely.box(*slot_r[cut_whole].T)))
     if len(owner):
         pv = slot_v[owner]
-        shapely.prepare(pieces)
         inside = shapely.contains_properly(pieces, varr[pv])
         slot_area[owner[inside]] = v_area[pv[inside]]
         part = ~inside
