@@ -315,3 +315,22 @@ def test_reuse_is_bounded(monkeypatch):
         held = sum(len(c.pieces) for c in cov._CUTS.values())
         assert held <= 50 or len(cov._CUTS) == 1
     cov._CUTS.clear()
+
+
+def test_threads_and_chunks_do_not_change_the_answer(monkeypatch):
+    rng = np.random.default_rng(19)
+    villages, coverage = _villages(rng), _coverage(rng)
+    layers = pd.concat([coverage, _coverage(rng, 10)], ignore_index=True)
+    people = rng.uniform(0, 50, SHAPE)
+    index = ZonalIndex.build(villages, transform=GRID, shape=SHAPE, crs=UTM)
+    kw = {"centres": centres(villages), "pop_index": index, "pop_values": people}
+    frames = []
+    for threads, chunk in (("1", 10**9), ("2", 7), ("3", 1)):
+        monkeypatch.setenv("GISAPP_THREADS", threads)
+        monkeypatch.setattr(cov, "_CHUNK", chunk)
+        cov._CUTS.clear()
+        frames.append([polygon_coverage(villages, layer, **kw) for layer in (coverage, layers)])
+    cov._CUTS.clear()
+    for other in frames[1:]:
+        for a, b in zip(frames[0], other):
+            pd.testing.assert_frame_equal(a, b, check_exact=True)

@@ -29,6 +29,7 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -40,6 +41,7 @@ from pyproj import CRS, Transformer
 
 from gisapp.analysis.zonal import Grid, ZonalIndex, _polygon_cells
 from gisapp.errors import InputError
+from gisapp.parallel import n_threads, parallel_map
 
 __all__ = [
     "AREA_SHARE", "POP_SHARE", "CENTRE", "SIGNAL_DBM",
@@ -154,6 +156,26 @@ def centres(villages: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
 _SPLIT_VERTICES = 1024
 #: at most this many halvings (a guard against degenerate rings that never get smaller)
 _SPLIT_ROUNDS = 32
+
+
+#: rectangles (or pieces) per chunk of work handed to a thread; results do not depend on it
+_CHUNK = 1_000
+
+
+def _chunks(n: int) -> list[tuple[int, int]]:
+    """(start, stop) of the chunks ``range(n)`` is worked on in: about :data:`_CHUNK`
+    long, at most four per thread."""
+    k = max(1, min(-(-n // _CHUNK), 4 * n_threads()))
+    b = np.linspace(0, n, k + 1).astype(int)
+    return [(int(b[i]), int(b[i + 1])) for i in range(k) if b[i + 1] > b[i]]
+
+
+def _elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """``fn(*arrays)`` for an elementwise ``fn`` (shapely releases the GIL), on threads."""
+    spans = _chunks(len(arrays[0]))
+    if len(spans) <= 1:
+        return fn(*arrays)
+    return np.concatenate(list(parallel_map(lambda ab: fn(*(x[ab[0]:ab[1]] for x in arrays)), spans)))
 
 
 def _clip_to_rects(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
@@ -334,55 +356,75 @@ def _is_whole_rect(clips: np.ndarray, rects: np.ndarray) -> np.ndarray:
     return out
 
 
-def _union_by_owner(geoms: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of the geometries of each owner (``owner`` sorted): pairwise and vectorised,
-    in log2(most per owner) rounds — a loop over rounds, not owners."""
-    while len(owner) > 1:
-        same_next = np.r_[owner[1:] == owner[:-1], False]
+def _union_by_owner_serial(g: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union of the geometries of each owner (``o`` sorted): pairwise and vectorised, in
+    log2(most per owner) rounds — a loop over rounds, not owners."""
+    while len(o) > 1:
+        same_next = np.r_[o[1:] == o[:-1], False]
         if not same_next.any():
             break
         first = np.r_[True, ~same_next[:-1]]
-        start = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))
-        left = np.flatnonzero(((np.arange(len(owner)) - start) % 2 == 0) & same_next)
-        geoms = geoms.copy()
-        geoms[left] = shapely.union(geoms[left], geoms[left + 1])
-        keep = np.ones(len(owner), dtype=bool)
+        start = np.maximum.accumulate(np.where(first, np.arange(len(o)), 0))
+        left = np.flatnonzero(((np.arange(len(o)) - start) % 2 == 0) & same_next)
+        g = g.copy()
+        g[left] = shapely.union(g[left], g[left + 1])
+        keep = np.ones(len(o), dtype=bool)
         keep[left + 1] = False
-        geoms, owner = geoms[keep], owner[keep]
-    return geoms, owner
+        g, o = g[keep], o[keep]
+    return g, o
+
+
+def _union_by_owner(geoms: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_union_by_owner_serial` on threads, by chunks of whole owners."""
+    if not len(owner):
+        return geoms, owner
+    # chunk starts moved back to the first geometry of their owner
+    starts = np.searchsorted(owner, owner[[a for a, _ in _chunks(len(owner))]])
+    edges = np.unique(np.r_[starts, len(owner)])
+    done = list(parallel_map(lambda i: _union_by_owner_serial(geoms[edges[i]:edges[i + 1]],
+                                                              owner[edges[i]:edges[i + 1]]),
+                             range(len(edges) - 1)))
+    return np.concatenate([g for g, _ in done]), np.concatenate([o for _, o in done])
 
 
 def _covered_pieces(polys: np.ndarray, group: np.ndarray,
                     rects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The coverage inside each rectangle.
+    """The coverage inside each rectangle (on threads by chunks of rectangles).
 
     Returns ``whole`` (bool per rectangle: entirely covered), and for the partly covered
     rectangles their positions and covered parts (one valid (multi)polygon each).
     """
-    whole = np.zeros(len(rects), dtype=bool)
     none = np.empty(0, np.int64), np.empty(0, dtype=object)
     if not len(polys) or not len(rects):
-        return (whole, *none)
-    ri, pj = shapely.STRtree(polys).query(shapely.box(*rects.T))
-    clips = _clip_to_rects(polys[pj], rects[ri])
-    full = _is_whole_rect(clips, rects[ri])
-    whole[ri[full]] = True
-    keep = ~whole[ri] & ~shapely.is_empty(clips)
-    ri, pj, clips = ri[keep], pj[keep], clips[keep]
-    _fix_clips(clips, polys[pj], rects[ri])
-    # one multipolygon per (rectangle, group), then the groups of a rectangle unioned
-    order = np.lexsort((pj, group[pj], ri))
-    ri, gj, clips = ri[order], group[pj[order]], clips[order]
-    parts, k = _areal_parts(clips)
-    if not len(parts):
-        return (whole, *none)
-    key_r, key_g = ri[k], gj[k]
-    new = np.r_[True, (key_r[1:] != key_r[:-1]) | (key_g[1:] != key_g[:-1])]
-    multi = shapely.multipolygons(parts, indices=np.cumsum(new) - 1)
-    alone = new & np.r_[new[1:], True]               # groups of one polygon stay polygons
-    multi[alone[new]] = parts[alone]
-    pieces, owner = _union_by_owner(multi, key_r[new])
-    return whole, owner, pieces
+        return (np.zeros(len(rects), dtype=bool), *none)
+    tree = shapely.STRtree(polys)
+
+    def run(ab: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rect = rects[ab[0]:ab[1]]
+        whole = np.zeros(len(rect), dtype=bool)
+        ri, pj = tree.query(shapely.box(*rect.T))
+        clips = _clip_to_rects(polys[pj], rect[ri])
+        whole[ri[_is_whole_rect(clips, rect[ri])]] = True
+        keep = ~whole[ri] & ~shapely.is_empty(clips)
+        ri, pj, clips = ri[keep], pj[keep], clips[keep]
+        _fix_clips(clips, polys[pj], rect[ri])
+        # one multipolygon per (rectangle, group), then the groups of a rectangle unioned
+        order = np.lexsort((pj, group[pj], ri))
+        ri, gj, clips = ri[order], group[pj[order]], clips[order]
+        parts, k = _areal_parts(clips)
+        if not len(parts):
+            return (whole, *none)
+        key_r, key_g = ri[k], gj[k]
+        new = np.r_[True, (key_r[1:] != key_r[:-1]) | (key_g[1:] != key_g[:-1])]
+        multi = shapely.multipolygons(parts, indices=np.cumsum(new) - 1)
+        alone = new & np.r_[new[1:], True]           # groups of one polygon stay polygons
+        multi[alone[new]] = parts[alone]
+        pieces, owner = _union_by_owner_serial(multi, key_r[new])
+        return whole, owner + ab[0], pieces
+
+    done = list(parallel_map(run, _chunks(len(rects))))
+    return (np.concatenate([w for w, _, _ in done]), np.concatenate([o for _, o, _ in done]),
+            np.concatenate([p for _, _, p in done]))
 
 
 # A union of layers (pipeline._union_shares: "any carrier", "4G") is asked for right after
@@ -600,10 +642,11 @@ def polygon_coverage(
         varr[slot_v[cut_whole]], shapely.box(*slot_r[cut_whole].T)))
     if len(owner):
         pv = slot_v[owner]
-        inside = shapely.contains_properly(pieces, varr[pv])
+        inside = _elementwise(shapely.contains_properly, pieces, varr[pv])
         slot_area[owner[inside]] = v_area[pv[inside]]
         part = ~inside
-        slot_area[owner[part]] = shapely.area(shapely.intersection(varr[pv[part]], pieces[part]))
+        slot_area[owner[part]] = _elementwise(lambda a, b: shapely.area(shapely.intersection(a, b)),
+                                              varr[pv[part]], pieces[part])
     covered = np.bincount(slot_v, weights=slot_area, minlength=n)
     area = np.full(n, np.nan)
     pos_area = is_area & (v_area > 0)
