@@ -334,3 +334,24 @@ def test_threads_and_chunks_do_not_change_the_answer(monkeypatch):
     for other in frames[1:]:
         for a, b in zip(frames[0], other):
             pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_large_village_on_a_wgs84_grid_has_no_slivers_along_its_tile_cuts():
+    # a 18 km village is cut along the 10 km tile grid; its lower tiles lie inside one
+    # polygon (taken whole), its upper tiles are a union with vertices along the cut
+    # line. Every pixel is covered, so the population share is 1: reprojected by their
+    # vertices alone, the two sides of the cut would bend apart (1.2e-5 short here)
+    village = _gdf([shapely.box(X0 + 1_000, Y0 + 1_000, X0 + 19_000, Y0 + 19_000)])
+    cover = _gdf([shapely.box(X0 - 5_000, Y0 - 5_000, X0 + 25_000, Y0 + 10_500),
+                  shapely.box(X0 - 5_000, Y0 + 9_800, X0 + 6_000, Y0 + 25_000),
+                  shapely.box(X0 + 4_000, Y0 + 9_900, X0 + 25_000, Y0 + 25_000),
+                  shapely.box(X0 + 7_000, Y0 + 9_700, X0 + 25_000, Y0 + 25_000)])
+    corner = gpd.GeoSeries([shapely.Point(X0 - 3_000, Y0 + 23_000)], crs=UTM).to_crs(4326).iloc[0]
+    t = Affine(0.01, 0, corner.x, 0, -0.01, corner.y)
+    people = np.random.default_rng(0).uniform(1, 50, (40, 40))
+    index = ZonalIndex.build(village, transform=t, shape=(40, 40), crs=4326)
+    cov._CUTS.clear()
+    out = polygon_coverage(village, cover, centres=centres(village), pop_index=index,
+                           pop_values=people)
+    assert out["area_share"].iloc[0] == 1.0
+    assert out["pop_share"].iloc[0] == pytest.approx(1.0, abs=1e-8)

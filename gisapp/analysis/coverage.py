@@ -659,10 +659,29 @@ def polygon_coverage(
         # covered parts per village: the pieces, and the whole tiles of cut rectangles
         cells_of = np.concatenate([slot_v[owner], slot_v[cut_whole]])
         geoms = np.concatenate([pieces, shapely.box(*slot_r[cut_whole].T)])
+        grid_crs = None if pop_index.crs is None else CRS.from_user_input(pop_index.crs)
+        tiled = np.concatenate([~single[owner], np.ones(len(cut_whole), dtype=bool)])
+        if grid_crs is not None and not grid_crs.equals(crs) and tiled.any():
+            # the tiles of a cut rectangle meet along straight lines in metres, which bend
+            # on the grid: reprojected by vertices, neighbours' edges along a cut would
+            # leave slivers between them (~1e-4 of a 1 km pixel for a 10 km edge), so
+            # those pieces get a vertex every quarter pixel first
+            geoms[tiled] = shapely.segmentize(geoms[tiled], _pixel_m(pop_index, crs) / 4)
         pshare = _pop_share(pop_index, pop_values, v_whole, cells_of, geoms, crs)
         use = is_area & np.isfinite(pshare)
         pop[use] = pshare[use]
     return _result(villages.index, area, pop, centre)
+
+
+def _pixel_m(index: ZonalIndex, crs: CRS) -> float:
+    """The shorter side, in metres of ``crs``, of the pixel at the middle of the indexed ones."""
+    t = index.transform
+    row, col = np.divmod(int(np.median(index.cell)), index.shape[1])
+    x = t.c + np.array([col, col + 1, col]) * t.a
+    y = t.f + np.array([row, row, row + 1]) * t.e
+    tr = _transformer(CRS.from_user_input(index.crs).to_wkt(), crs.to_wkt())
+    mx, my = (np.asarray(q) for q in tr.transform(x, y))
+    return float(min(np.hypot(mx[1] - mx[0], my[1] - my[0]), np.hypot(mx[2] - mx[0], my[2] - my[0])))
 
 
 def _pop_share(index: ZonalIndex, pop_values: np.ndarray, v_whole: np.ndarray,
