@@ -398,6 +398,7 @@ def _covered_pieces(polys: np.ndarray, group: np.ndarray,
     if not len(polys) or not len(rects):
         return (np.zeros(len(rects), dtype=bool), *none)
     tree = shapely.STRtree(polys)
+    tree.query(polys[:1])       # GEOS builds the tree on its first query: here, not in threads
 
     def run(ab: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rect = rects[ab[0]:ab[1]]
