@@ -433,9 +433,12 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     base[S.LON], base[S.LAT] = _lonlat(centres, crs)
     step("villages read")
 
-    # population raster (people per pixel), indexed once
-    pop_index = pop_values = None
-    if cfg.population_raster is not None:
+
+    def population() -> tuple[zonal.ZonalIndex | None, np.ndarray | None]:
+        """The population raster (people per pixel), indexed once; fills ``pop`` where the
+        villages have none. Runs in the calling thread (it changes ``base``)."""
+        if cfg.population_raster is None:
+            return None, None
         pr = cfg.population_raster
         pop_values, ptransform, pcrs = _read_raster(pr.path, role="population", cfg=cfg,
                                                     villages=base)
@@ -463,7 +466,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                     "the population raster has no valid pixel here, so the population is unknown"
         report.layers.append({"role": "population", "path": str(pr.path), "kind": "raster",
                               "date": pr.date, "features": int(np.isfinite(pop_values).sum())})
-    step("population measured")
+        return pop_index, pop_values
 
     # Every further layer is measured by a job of its own, with its own small report, on
     # threads: GDAL, shapely and numpy release the GIL, so coverage polygons, signal
@@ -494,6 +497,10 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                            "date": layer.date, "features": len(gdf)})
         return rep, (measured_layer, gdf[["geometry"]], disp)
 
+    # the signal rasters start before the population (they do not need it) and read
+    # their own copy of the geometries, as population() changes ``base`` meanwhile
+    sig_villages = gpd.GeoDataFrame(geometry=base.geometry.array.copy(), crs=base.crs)
+
     def signal_job() -> tuple[RunReport, list[_RasterState]]:
         # one job for all signal rasters: rasters on one grid share one index
         rep = RunReport()
@@ -501,10 +508,10 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         grid_cache: dict[tuple, tuple[zonal.ZonalIndex, np.ndarray | None]] = {}
         for layer, key in zip(cfg.signal_rasters, sig_keys):
             dbm, transform, rcrs = _read_raster(layer.path, role=f"signal {key}", cfg=cfg,
-                                                villages=base)
+                                                villages=sig_villages)
             gkey = (CRS.from_user_input(rcrs).to_wkt(), tuple(transform), dbm.shape)
             if gkey not in grid_cache:
-                index = zonal.ZonalIndex.build(base, transform=transform, shape=dbm.shape, crs=rcrs)
+                index = zonal.ZonalIndex.build(sig_villages, transform=transform, shape=dbm.shape, crs=rcrs)
                 weights = None
                 if cfg.population_raster is not None and len(index.cell):
                     # people on the pixels villages touch (not a whole warped grid)
@@ -643,6 +650,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     try:
         # the long jobs first, so they start at once
         sig = pool.submit(signal_job) if cfg.signal_rasters else None
+        pop_index, pop_values = population()
+        step("population measured")
         covs = [pool.submit(coverage_job, layer, key) for layer, key in zip(cfg.coverage, cov_keys)]
         meas = [pool.submit(measurement_job, layer) for layer in cfg.measurements]
         tow = pool.submit(towers_job) if cfg.towers is not None else None
@@ -652,7 +661,7 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         fib = pool.submit(fibre_job) if cfg.fibre is not None else None
         fac = pool.submit(facilities_job) if cfg.facilities is not None else None
 
-        for layer, key, job in zip(cfg.coverage, cov_keys, covs):
+        for key, job in zip(cov_keys, covs, strict=True):
             measured_layer, geoms_only, disp = take(job)
             polygon_layers.append(measured_layer)
             coverage_geoms[key] = geoms_only
@@ -764,7 +773,7 @@ def _union_shares(m: Measured, technologies: tuple[str, ...]) -> pd.DataFrame | 
     if len(keys) < 2:
         return None
     if keys not in m._union_cache:
-        # polygon_coverage unions its input tile by tile, far cheaper than one global union
+        # polygon_coverage reuses the pieces it just cut for each layer and unions per village
         merged = pd.concat([m.coverage_geoms[k] for k in keys], ignore_index=True)
         m._union_cache[keys] = cov.polygon_coverage(
             m.base, merged, centres=m.centres, pop_index=m.pop_index, pop_values=m.pop_values)

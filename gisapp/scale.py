@@ -66,8 +66,6 @@ Progress = Callable[[float, str], None]
 
 #: villages per partition (at least two partitions, so the split is always exercised)
 VILLAGES_PER_PARTITION = 5_000
-#: coverage tile size, metres (polygon_coverage's default)
-_TILE_M = 10_000.0
 
 
 # --------------------------------------------------------------------------- cluster
@@ -208,7 +206,7 @@ def _raster_part(part: gpd.GeoDataFrame, paths: list[str], pop_path: str | None)
 
 def _polygon_part(part: gpd.GeoDataFrame, cover: np.ndarray, crs: Any,
                   pop: tuple[np.ndarray, np.ndarray, np.ndarray, Any, Any, Any] | None,
-                  pop_values: np.ndarray | None, extent: tuple) -> pd.DataFrame:
+                  pop_values: np.ndarray | None) -> pd.DataFrame:
     """polygon_coverage of one partition against the coverage polygons touching it."""
     villages = gpd.GeoDataFrame(geometry=part.geometry.to_numpy(), crs=crs)
     centres = cov.centres(villages)
@@ -218,8 +216,7 @@ def _polygon_part(part: gpd.GeoDataFrame, cover: np.ndarray, crs: Any,
         pop_index = zonal.ZonalIndex(village, cell, frac, shape, transform, pcrs, len(part))
     frame = cov.polygon_coverage(villages, gpd.GeoDataFrame(geometry=cover, crs=crs),
                                  centres=centres, pop_index=pop_index,
-                                 pop_values=pop_values if pop is not None else None,
-                                 extent=extent)
+                                 pop_values=pop_values if pop is not None else None)
     frame.index = part["_pos"].to_numpy()
     return frame
 
@@ -365,20 +362,15 @@ def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], clie
         gdf = _read_coverage(layer, role=role, cfg=cfg, crs=crs, villages=base, report=m.report)
         cover = np.asarray(gdf.geometry.array, dtype=object)
         tree = shapely.STRtree(cover)
-        everywhere = base.geometry[base["_has_geom"].to_numpy(dtype=bool)].total_bounds
         futures = []
         for p in parts:
-            # the partition's bounds grown by the population pixels its villages touch and
-            # snapped out to the run's coverage tiles: the worker cuts the same tiles as the
-            # local engine from the coverage polygons touching them, so the pieces are equal
+            # the polygons near the partition: a village's shares depend only on the
+            # coverage within two population-pixel diagonals of it (polygon_coverage), so
+            # the worker's answer equals the local engine's
             b = p.geometry.total_bounds + np.array([-margin, -margin, margin, margin])
-            x0, y0 = everywhere[0], everywhere[1]
-            lo = np.floor((b[:2] - (x0, y0)) / _TILE_M) * _TILE_M + (x0, y0)
-            hi = np.ceil((b[2:] - (x0, y0)) / _TILE_M) * _TILE_M + (x0, y0)
-            ext = tuple(everywhere)
-            near = cover[tree.query(shapely.box(*lo, *hi), predicate="intersects")]
+            near = cover[tree.query(shapely.box(*b), predicate="intersects")]
             pop, pop_values = _pop_window(m.pop_index, m.pop_values, p["_pos"].to_numpy())
-            futures.append(client.submit(_polygon_part, p, near, crs, pop, pop_values, ext,
+            futures.append(client.submit(_polygon_part, p, near, crs, pop, pop_values,
                                          pure=False))
         frames = client.gather(futures)
         empty = cov.polygon_coverage(base.iloc[:0], gdf.iloc[:0], centres=m.centres.iloc[:0])
