@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import sqlite3
+import time
+import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +20,7 @@ import shapely
 from lxml import etree
 
 from gisapp import schema
+from gisapp.errors import InputError
 from gisapp.io import export
 from gisapp.io.export import (
     write_all, write_csv, write_geojson, write_gpkg, write_kml, write_manifest, write_xlsx,
@@ -419,3 +425,153 @@ def test_geojson_stream_equals_json_dumps(tmp_path, edge, monkeypatch):
         feats.append(text)
     assert got == '{"type":"FeatureCollection","features":[\n' + ",\n".join(feats) + "\n]}\n"
     assert json.loads(got)["features"][0]["properties"][schema.NAME] == "a\rb"
+
+
+# --- the Excel workbook in a second process (write_all at national size) ---------------
+
+
+class Processes(list):
+    """The second processes ``write_formats`` starts; :meth:`force` starts one for any table."""
+
+    def __init__(self, monkeypatch) -> None:
+        super().__init__()
+        self.monkeypatch = monkeypatch
+        started = self
+
+        class Spy(export._Process):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                started.append(self)
+
+        monkeypatch.setattr(export, "_Process", Spy)
+
+    def force(self) -> None:
+        self.monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
+        self.monkeypatch.setenv("GISAPP_THREADS", "2")
+
+
+@pytest.fixture
+def processes(monkeypatch) -> Processes:
+    return Processes(monkeypatch)
+
+
+class FailsElsewhere:
+    """A cell value that is plain text in the test's process and misbehaves in any other
+    (``busy``: a file it creates before it hangs)."""
+
+    def __init__(self, how: str, busy: Path | None = None) -> None:
+        self.how, self.pid, self.busy = how, os.getpid(), busy
+
+    def __str__(self) -> str:
+        if os.getpid() != self.pid:
+            if self.how == "raise":
+                raise InputError("a cell cannot be written", path="v.gpkg", layer="villages")
+            if self.how == "die":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if self.how == "hang":
+                self.busy.touch()
+                time.sleep(120)
+        return "fine"
+
+
+def _xlsx_parts(path) -> dict[str, bytes]:
+    """Every part of a workbook but docProps/core.xml (which holds the time of writing)."""
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}
+
+
+def _gpkg_rows(path) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT * FROM villages ORDER BY fid").fetchall()
+    finally:
+        con.close()
+
+
+def _dot_files(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or ".tmp" in p.name)
+
+
+def test_small_tables_stay_in_this_process(tmp_path, villages, summary, processes,
+                                             monkeypatch):
+    assert export.PARALLEL_MIN_ROWS > 4000             # the demo (at most 4,000) never forks
+    write_all(villages, summary, {}, tmp_path)
+    processes.force()
+    write_all(villages, summary, {}, tmp_path, formats=("xlsx",))   # nothing to do meanwhile
+    write_all(villages, summary, {}, tmp_path, formats=("csv", "kml"))     # no workbook
+    monkeypatch.setenv("GISAPP_THREADS", "1")                 # one core: nothing to share
+    write_all(villages, summary, {}, tmp_path)
+    assert processes == []
+
+
+def test_second_process_writes_the_same_files(tmp_path, edge, summary, processes):
+    here = write_all(edge, summary, {"run": 1}, tmp_path / "here", title="T & <t>")
+    processes.force()
+    there = write_all(edge, summary, {"run": 1}, tmp_path / "there", title="T & <t>")
+    assert len(processes) == 1 and processes[0].pid != os.getpid()
+    assert list(there) == list(here)
+    for fmt in ("csv", "geojson", "kml", "summary"):
+        assert there[fmt].read_bytes() == here[fmt].read_bytes(), fmt
+    assert _xlsx_parts(there["xlsx"]) == _xlsx_parts(here["xlsx"])  # sheets, cells, styles
+    assert _cells(there["xlsx"]) == _cells(here["xlsx"])
+    assert _gpkg_rows(there["gpkg"]) == _gpkg_rows(here["gpkg"])
+    assert _dot_files(tmp_path / "there") == []
+    m = json.loads(there["manifest"].read_text(encoding="utf-8"))
+    assert m["outputs"]["villages.xlsx"] == export.file_sha256(there["xlsx"])
+
+
+def test_error_in_second_process_raised_here_unchanged(tmp_path, edge, summary, processes):
+    processes.force()
+    v = edge.assign(odd=[FailsElsewhere("raise")] * len(edge))
+    out = tmp_path / "out"
+    with pytest.raises(InputError,
+                       match=r"^layer 'villages' / file 'v.gpkg': a cell cannot be written") as e:
+        write_all(v, summary, {}, out, formats=("csv", "geojson", "xlsx"))
+    assert len(processes) == 1
+    assert e.value.path == "v.gpkg" and e.value.layer == "villages"
+    assert "raised in the export process" in "".join(e.value.__notes__)
+    assert not (out / "villages.xlsx").exists() and not (out / "manifest.json").exists()
+    assert _dot_files(out) == []
+    if (out / "villages.geojson").exists():                 # written meanwhile: whole
+        json.loads((out / "villages.geojson").read_text(encoding="utf-8"))
+
+
+def test_second_process_killed(tmp_path, edge, summary, processes):
+    processes.force()
+    v = edge.assign(odd=[FailsElsewhere("die")] * len(edge))
+    out = tmp_path / "out"
+    with pytest.raises(export.ExportProcessError,
+                       match=r"^the process writing villages.xlsx ended without an answer \(killed by signal 9; "):
+        write_all(v, summary, {}, out, formats=("csv", "xlsx"))
+    assert not (out / "villages.xlsx").exists() and not (out / "manifest.json").exists()
+    assert _dot_files(out) == []
+
+
+def test_interrupt_here_stops_second_process(tmp_path, edge, summary, processes, monkeypatch):
+    """Ctrl-C while the second process is busy writing: it is stopped, nothing is left."""
+    processes.force()
+    busy = tmp_path / "busy"
+    v = edge.assign(odd=[FailsElsewhere("hang", busy)] * len(edge))   # two minutes' work
+
+    def interrupted(*args, **kwargs):
+        for _ in range(300):                                 # until it is at work
+            if busy.exists():
+                raise KeyboardInterrupt
+            time.sleep(0.1)
+        raise AssertionError("the second process never started its work")
+
+    monkeypatch.setattr(export, "write_csv", interrupted)
+    out = tmp_path / "out"
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        write_all(v, summary, {}, out, formats=("csv", "xlsx"))
+    assert time.monotonic() - start < 20                    # not the two minutes
+    assert processes[0]._proc.returncode is not None         # ended, not left running
+    assert list(out.iterdir()) == []
+
+
+def test_unpicklable_table_written_in_this_process(tmp_path, edge, summary, processes):
+    processes.force()
+    v = edge.assign(odd=[lambda: 0] * len(edge))             # pickle cannot send a lambda
+    paths = write_all(v, summary, {}, tmp_path, formats=("csv", "xlsx"))
+    assert processes == [] and paths["xlsx"].exists()

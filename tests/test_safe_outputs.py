@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -233,3 +235,70 @@ def test_rerun_byte_identical_with_repairs_and_unknowns(hostile):
         m.pop("created")
         m.pop("outputs")      # hashes of xlsx/gpkg include their internal timestamps
     assert ma == mb
+
+
+# --------------------------------------------- the Excel workbook in a second process
+
+
+def _second_process(monkeypatch, then=None) -> list:
+    """Make write_all hand the workbook to a second process even for six villages (as it
+    does at national size); ``then(process)`` runs right after it started."""
+    started = []
+
+    class Spy(export._Process):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+            if then is not None:
+                then(self)
+
+    monkeypatch.setattr(export, "_Process", Spy)
+    monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setenv("GISAPP_THREADS", "2")
+    return started
+
+
+def test_second_process_gives_the_same_outputs(hostile, monkeypatch):
+    folder, data = hostile
+    _, here = run_out(folder, data, "here")
+    started = _second_process(monkeypatch)
+    _, there = run_out(folder, data, "there")
+    assert len(started) == 1
+    for fmt in ("csv", "geojson", "kml", "summary"):
+        assert there[fmt].read_bytes() == here[fmt].read_bytes(), fmt
+    with zipfile.ZipFile(here["xlsx"]) as a, zipfile.ZipFile(there["xlsx"]) as b:
+        assert a.namelist() == b.namelist()
+        assert [n for n in a.namelist()
+                if n != "docProps/core.xml" and a.read(n) != b.read(n)] == []
+    assert _leftovers(folder / "there") == []
+
+
+def test_second_process_killed_leaves_no_partial_and_no_manifest(hostile, monkeypatch):
+    """The process writing the workbook dies (the OOM killer, say): the run fails with a
+    plain message, the workbook is neither there nor half there, and no manifest."""
+    folder, data = hostile
+    _second_process(monkeypatch, then=lambda p: os.kill(p.pid, signal.SIGKILL))
+    with pytest.raises(export.ExportProcessError, match="villages.xlsx ended without an answer"):
+        run_out(folder, data)
+    out = folder / "out"
+    assert not (out / "villages.xlsx").exists() and not (out / "manifest.json").exists()
+    assert _leftovers(out) == []
+    for p in out.iterdir():
+        assert p.stat().st_size > 0
+
+
+def test_cli_interrupted_stops_second_process(hostile, monkeypatch, capsys):
+    folder, data = hostile
+    toml = save_config(config_from_dict(data, base_dir=folder), folder / "run.toml")
+    started = _second_process(monkeypatch)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "write_kml", killed)
+    assert main(["run", str(toml), "--out", str(folder / "cli"), "-q"]) == 130
+    assert "interrupted; no partial output was left behind" in capsys.readouterr().err
+    out = folder / "cli"
+    assert _leftovers(out) == [] and not (out / "villages.xlsx").exists()
+    assert not (out / "manifest.json").exists()
+    assert started and started[0]._proc.returncode is not None
