@@ -462,12 +462,15 @@ class FailsElsewhere:
     def __init__(self, how: str, busy: Path | None = None) -> None:
         self.how, self.pid, self.busy = how, os.getpid(), busy
 
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.how == "die" and os.getpid() != self.pid:   # killed as it gets the job
+            os.kill(os.getpid(), signal.SIGKILL)
+
     def __str__(self) -> str:
         if os.getpid() != self.pid:
             if self.how == "raise":
                 raise InputError("a cell cannot be written", path="v.gpkg", layer="villages")
-            if self.how == "die":
-                os.kill(os.getpid(), signal.SIGKILL)
             if self.how == "hang":
                 self.busy.touch()
                 time.sleep(120)
