@@ -284,11 +284,62 @@ def end_to_end(cfg_path: Path, *, engine: str = "local", keep: Path | None = Non
         "    res[0].villages.drop(columns='geometry').to_pickle(keep)\n"
         "print(json.dumps({'seconds': t, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(cfg_path), engine, str(keep or "")],
-                         capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(f"end-to-end child failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen([sys.executable, "-c", code, str(cfg_path), engine, str(keep or "")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = _TreeRss(proc.pid)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    sampler.stop()
+    if proc.returncode:
+        raise RuntimeError(f"end-to-end child failed:\n{stderr[-3000:]}")
+    res = json.loads(stdout.strip().splitlines()[-1])
+    # sampling can miss a short spike that the process's own high-water mark caught
+    res["tree_rss_mb"] = max(sampler.peak_mb, res["rss_mb"])
+    return res
+
+
+class _TreeRss:
+    """Peak of the summed resident memory of a process and all its descendants (the
+    Excel writer's second process, Dask workers), sampled from /proc every 50 ms;
+    ``ru_maxrss`` alone counts one process."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid, self.peak_mb = pid, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _tree(self) -> list[int]:
+        out, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+                except OSError:
+                    pass
+        return out
+
+    def _run(self) -> None:
+        while not self._done.wait(0.05):
+            total = 0
+            for pid in self._tree():
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+                except OSError:
+                    pass
+            self.peak_mb = max(self.peak_mb, total / 1024.0)
 
 
 def compare_villages(a_path: Path, b_path: Path) -> dict:
@@ -348,15 +399,18 @@ def main(size: str, *, e2e: bool = True, write: bool = True, dask: bool = False)
         e2e_res = end_to_end(cfg_path, keep=keep / "local.pkl" if dask else None)
         floor = next(r.seconds for r in rows if r.stage.startswith("floor"))
         rows.append(Row("END TO END: gisapp run (measure + assess + exports)", e2e_res["seconds"],
-                        e2e_res["rss_mb"], floor=floor, note="child process; RSS is its own peak"))
+                        e2e_res["tree_rss_mb"], floor=floor,
+                        note="child process; RSS = its processes together (incl. the Excel "
+                             f"writer's), sampled every 50 ms; its own ru_maxrss {e2e_res['rss_mb']:.0f} MB"))
         if dask:
             print("  end to end, Dask engine (child process, LocalCluster 2 × 1 thread) …",
                   flush=True)
             dres = end_to_end(cfg_path, engine="dask", keep=keep / "dask.pkl")
             cmp = compare_villages(keep / "local.pkl", keep / "dask.pkl")
             rows.append(Row("END TO END: engine = \"dask\" (LocalCluster, 2 worker processes)",
-                            dres["seconds"], dres["rss_mb"], floor=floor,
-                            note="client's peak RSS; workers: "
+                            dres["seconds"], dres["tree_rss_mb"], floor=floor,
+                            note="RSS = client + workers together, sampled; client's own "
+                                 f"{dres['rss_mb']:.0f} MB, workers' peaks "
                                  + ", ".join(f"{x:.0f}" for x in dres["worker_rss_mb"]) + " MB"))
             extra["dask"] = {**dres, **cmp}
     load1 = load()
@@ -379,7 +433,7 @@ def main(size: str, *, e2e: bool = True, write: bool = True, dask: bool = False)
             f"{d['max_window_px']:,} px of {d['raster_px']:,} ({d['max_window_px'] / d['raster_px']:.1%}); "
             f"worker peak RSS {', '.join(f'{x:.0f}' for x in d['worker_rss_mb'])} MB")
     if e2e_res:
-        checks.append(f"end to end {e2e_res['seconds']:.1f} s, peak {e2e_res['rss_mb']:.0f} MB "
+        checks.append(f"end to end {e2e_res['seconds']:.1f} s, peak {e2e_res['tree_rss_mb']:.0f} MB "
                       + ("(target < 60 s, < 4 GB)" if size == "national" else "(target < 2 s)"))
     stamp = dt.datetime.now().isoformat(timespec="seconds")
     text = (f"\n## {size} — {stamp}\n\nMachine: {machine()}; load average (1/5/15 min) "
