@@ -63,3 +63,23 @@ def test_index_is_the_same_on_one_or_several_threads(monkeypatch):
     # and the fractions are right: each village's area in pixels
     area = np.bincount(one.village, weights=one.frac, minlength=300) * 100.0
     np.testing.assert_allclose(area, shapely.area(geoms), rtol=1e-9)
+
+
+def test_a_whole_run_is_the_same_on_one_or_two_threads(demo_config_path, monkeypatch):
+    # measure runs its layers as jobs on threads; the result must not depend on that
+    from gisapp import pipeline
+    from gisapp.analysis import coverage
+    from gisapp.config import load_config
+
+    cfg = load_config(demo_config_path)
+    results = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("GISAPP_THREADS", threads)
+        coverage._CUTS.clear()              # no clipped pieces reused from the other run
+        m = pipeline.measure(cfg)
+        results.append((pipeline.assess(m), m.report))
+    (a, ra), (b, rb) = results
+    assert a.villages.drop(columns="geometry").equals(b.villages.drop(columns="geometry"))
+    assert a.villages.geometry.geom_equals_exact(b.villages.geometry, 0).all()
+    assert a.summary.equals(b.summary)
+    assert ra.warnings == rb.warnings and ra.layers == rb.layers
