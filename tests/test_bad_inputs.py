@@ -15,8 +15,6 @@ The closing note (/work/notes/issue4_cases.md) lists each case, its outcome and 
 from __future__ import annotations
 
 import re
-import struct
-import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import pandas as pd
 import pytest
 import rasterio
 import shapely
+from dbf_bytes import cp1258, write_dbf
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -75,30 +74,6 @@ def base(tmp_path) -> tuple[Path, dict]:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def cp1258(text: str) -> bytes:
-    """Encode as Vietnamese Windows software does (precomposed, else base + tone mark)."""
-    out = b""
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            out += unicodedata.normalize("NFC", d[:-1]).encode("cp1258") + d[-1].encode("cp1258")
-    return out
-
-
-def write_dbf(path: Path, fields: list[tuple[bytes, int]], rows: list[list[bytes]]) -> None:
-    """A dBASE III file written byte by byte (character fields only)."""
-    header_len = 32 + 32 * len(fields) + 1
-    record_len = 1 + sum(w for _, w in fields)
-    head = struct.pack("<BBBBIHH20x", 3, 125, 1, 1, len(rows), header_len, record_len)
-    for name, width in fields:
-        head += struct.pack("<11sc4xBB14x", name.ljust(11, b"\0"), b"C", width, 0)
-    body = b"".join(b" " + b"".join(v.ljust(w, b" ") for v, (_, w) in zip(r, fields))
-                    for r in rows)
-    path.write_bytes(head + b"\r" + body + b"\x1a")
 
 
 def write_raster(path: Path, values: np.ndarray, *, crs: str | None = UTM,

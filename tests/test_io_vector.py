@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import struct
 import unicodedata
 import zipfile
 
@@ -13,6 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
+from dbf_bytes import cp1258, write_dbf
 
 from gisapp.errors import (
     CRSMismatchError, FileTooLargeError, InputError, MissingColumnError, MissingCRSError,
@@ -24,31 +24,6 @@ from gisapp.io.vector import read_vector
 NAMES = ["Bản Nà Xạ", "Thôn Đồng Tâm", "Xóm Mường Lò"]
 FIELD_VN = "TÊN_XÃ"            # 8 bytes in cp1258 (Ê precomposed, Ã = A + tilde)
 FIELD_10 = "TENTHONXA1"        # exactly 10 characters, the DBF maximum
-
-
-def cp1258(text: str) -> bytes:
-    """Encode like Vietnamese Windows software: precomposed where cp1258 has the letter,
-    else base letter + combining tone mark."""
-    out = b""
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            out += unicodedata.normalize("NFC", d[:-1]).encode("cp1258") + d[-1].encode("cp1258")
-    return out
-
-
-def write_dbf(path, fields, rows):
-    """A dBASE III file written byte by byte (character fields only)."""
-    header_len = 32 + 32 * len(fields) + 1
-    record_len = 1 + sum(w for _, w in fields)
-    head = struct.pack("<BBBBIHH20x", 3, 125, 1, 1, len(rows), header_len, record_len)
-    for name, width in fields:
-        head += struct.pack("<11sc4xBB14x", name.ljust(11, b"\0"), b"C", width, 0)
-    body = b"".join(b" " + b"".join(v.ljust(w, b" ") for v, (_, w) in zip(r, fields))
-                    for r in rows)
-    path.write_bytes(head + b"\r" + body + b"\x1a")
 
 
 def cp1258_shapefile(folder, *, cpg: str | None):
