@@ -294,20 +294,19 @@ def _shapefile_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sub.iterdir()}
 
 
-def b_zip_slip(folder: Path, data: dict) -> dict:
-    entries = _shapefile_bytes(folder)
-    entries["../../evil.txt"] = b"escaped"
-    _zip_with(folder, entries)
-    data["villages"]["path"] = "villages.zip"
-    return data
+def _zip_with_escaping_entry(name: str) -> Callable[[Path, dict], dict]:
+    """A case: the villages zipped with one more entry ``name`` that points outside."""
+    def build(folder: Path, data: dict) -> dict:
+        entries = _shapefile_bytes(folder)
+        entries[name] = b"escaped"
+        _zip_with(folder, entries)
+        data["villages"]["path"] = "villages.zip"
+        return data
+    return build
 
 
-def b_zip_absolute(folder: Path, data: dict) -> dict:
-    entries = _shapefile_bytes(folder)
-    entries["/tmp/evil.txt"] = b"escaped"
-    _zip_with(folder, entries)
-    data["villages"]["path"] = "villages.zip"
-    return data
+b_zip_slip = _zip_with_escaping_entry("../../evil.txt")
+b_zip_absolute = _zip_with_escaping_entry("/tmp/evil.txt")
 
 
 def b_zip_bomb(folder: Path, data: dict) -> dict:
