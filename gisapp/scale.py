@@ -50,7 +50,6 @@ import rasterio
 import shapely
 from affine import Affine
 from pyproj import CRS
-from rasterio.windows import Window, from_bounds
 
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
@@ -163,24 +162,14 @@ def _raster_part(part: gpd.GeoDataFrame, paths: list[str], pop_path: str | None)
         if grid.crs is not None and not CRS.from_user_input(part.crs).equals(grid.crs):
             geoms = geoms.to_crs(grid.crs)
             centres = centres.to_crs(grid.crs)
-        b = geoms.total_bounds
-        full = Window(0, 0, ds.width, ds.height)
-        win = from_bounds(*b, transform=ds.transform)
-        c0, r0 = int(np.floor(win.col_off)) - 1, int(np.floor(win.row_off)) - 1
-        c1 = int(np.ceil(win.col_off + win.width)) + 1
-        r1 = int(np.ceil(win.row_off + win.height)) + 1
-        win = Window(c0, r0, c1 - c0, r1 - r0)          # one pixel of margin all round
-        try:
-            win = win.intersection(full)
-        except rasterio.errors.WindowError:
-            return empty
-        win = Window(int(win.col_off), int(win.row_off), int(win.width), int(win.height))
-        if win.width <= 0 or win.height <= 0:
-            return empty
+        # the window under the partition, one pixel of margin (as the local engine reads)
+        win = zonal.band_window(ds, tuple(geoms.total_bounds))
         wt = ds.window_transform(win)
         width = ds.width
     shape = (int(win.height), int(win.width))
     index = zonal.ZonalIndex.build(geoms, transform=wt, shape=shape, crs=grid.crs)
+    if not len(index.cell):                         # the partition is off this raster
+        return empty
     r, c = np.divmod(index.cell, shape[1])
     pos = part["_pos"].to_numpy(np.int64)[index.village]
     cell = (r + int(win.row_off)) * width + (c + int(win.col_off))
