@@ -12,11 +12,12 @@ import math
 
 import geopandas as gpd
 import numpy as np
+from affine import Affine
 from pyproj import CRS
 
 from gisapp.errors import CRSMismatchError, MissingCRSError
 
-__all__ = ["metric_crs", "to_metric", "check_crs", "VN2000_CRS"]
+__all__ = ["metric_crs", "to_metric", "check_crs", "pixel_index", "VN2000_CRS"]
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +93,37 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     if gdf.crs is not None and CRS.from_user_input(gdf.crs).equals(crs):
         return gdf.copy()
     return gdf.to_crs(crs)
+
+
+def pixel_index(
+    transform: Affine, x: np.ndarray, y: np.ndarray, *, shape: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column of the pixel holding each point, vectorised (the one inverse-affine lookup).
+
+    Parameters
+    ----------
+    transform
+        The grid's affine transform (pixel → CRS coordinates), in the points' CRS.
+    x, y
+        Point coordinates, same length.
+    shape
+        ``(rows, cols)`` of the grid; when given, ``ok`` is also False outside it.
+
+    Returns
+    -------
+    row, col, ok
+        ``int64`` floors of the pixel coordinates (``-1`` where a coordinate is not
+        finite) and a boolean mask of the points that fall on a pixel.
+    """
+    inv = ~transform
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    col_f = np.floor(inv.a * x + inv.b * y + inv.c)
+    row_f = np.floor(inv.d * x + inv.e * y + inv.f)
+    ok = np.isfinite(col_f) & np.isfinite(row_f)
+    row = np.where(ok, row_f, -1).astype(np.int64)
+    col = np.where(ok, col_f, -1).astype(np.int64)
+    if shape is not None:
+        rows, cols = shape
+        ok &= (row >= 0) & (row < rows) & (col >= 0) & (col < cols)
+    return row, col, ok

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gisapp.text import fold, slug
+
 __all__ = [
     "VILLAGE_PREFIXES", "COMMUNE_PREFIXES", "fold", "normalise_name", "name_key", "marked_key", "slug",
     "NameMatch", "match_by_name",
@@ -44,17 +46,6 @@ COMMUNE_PREFIXES: tuple[str, ...] = ("thị trấn", "tt", "xã", "phường")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 _SPLIT = re.compile(r"[\W_]+")
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """Lowercase ASCII form of ``text``: NFC, lowercase, diacritics removed, đ → d.
-
-    Punctuation and spacing are kept; see :func:`normalise_name` for the full key.
-    """
-    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 _PREFIXES = tuple(
@@ -137,13 +128,6 @@ def marked_key(name: Any) -> str:
     if _is_missing(name):
         return ""
     return _normalise_str(str(name), True).replace(" ", "")
-
-
-def slug(text: Any) -> str:
-    """ASCII identifier for column names: ``"Trạm y tế"`` → ``"tram_y_te"``."""
-    if _is_missing(text):
-        return ""
-    return _NON_WORD.sub("_", fold(str(text))).strip("_")
 
 
 def _keys(values: pd.Series, func=name_key) -> np.ndarray:

@@ -14,9 +14,9 @@ Per carrier × technology the columns are built from a *layer key*
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from enum import StrEnum
+
+from gisapp.text import slug
 
 __all__ = [
     "ID", "NAME", "COMMUNE", "PROVINCE", "POP", "POP_SOURCE", "AREA_KM2", "LON", "LAT",
@@ -107,15 +107,9 @@ class Tier(StrEnum):
     NONE = "none"   # served villages are not ranked
 
 
-def _slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
 def layer_key(carrier: str, technology: str) -> str:
     """Key of one carrier × technology layer: ``layer_key("Viettel", "4G") == "viettel_4g"``."""
-    return f"{_slug(carrier)}_{_slug(technology)}"
+    return f"{slug(carrier)}_{slug(technology)}"
 
 
 def area_share_col(key: str) -> str:

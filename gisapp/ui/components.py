@@ -22,6 +22,7 @@ import tomli_w
 from streamlit_folium import st_folium
 
 from gisapp import schema as S
+from gisapp.text import slug
 from gisapp.config import WEIGHT_PRESETS, PowerRules, RunConfig, RunOptions, Weights, config_to_dict
 from gisapp.io import export
 from gisapp.ui import present
@@ -339,16 +340,16 @@ def carrier_pack(carrier: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame
                  title: str | None = None) -> bytes:
     """A zip of every export format with the villages and this carrier's columns."""
     mine = {k for k, (c, _) in keys.items() if c == carrier}
-    slug = S._slug(carrier)
+    key = slug(carrier)
     cols = [c for c in villages.columns
             if c in S.VILLAGE_COLUMNS or c == villages.geometry.name
-            or ((p := S.split_layer_col(c)) and (p[1] in mine or p[1] == slug))]
+            or ((p := S.split_layer_col(c)) and (p[1] in mine or p[1] == key))]
     frame = villages[cols]
     buf = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="gisapp-pack-") as tmp, \
             zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for fmt in FORMATS:
-            p = _write(fmt, frame, summary, Path(tmp), f"villages_{slug}", title)
+            p = _write(fmt, frame, summary, Path(tmp), f"villages_{key}", title)
             zf.write(p, p.name)
     return buf.getvalue()
 
@@ -388,8 +389,8 @@ def download_section(lang: str, villages: gpd.GeoDataFrame, summary: pd.DataFram
             col.download_button(
                 t("dl_carrier", lang, carrier=carrier),
                 data=_deferred(lambda c=carrier: carrier_pack(c, villages, summ, keys, title=title)),
-                file_name=f"pack_{S._slug(carrier)}.zip", mime=MIME["zip"],
-                key=f"dl_pack_{S._slug(carrier)}", on_click="ignore",
+                file_name=f"pack_{slug(carrier)}.zip", mime=MIME["zip"],
+                key=f"dl_pack_{slug(carrier)}", on_click="ignore",
             )
 
 

@@ -40,6 +40,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from gisapp import schema as S
+from gisapp.text import slug
 from gisapp.ui.assets import MapAssets
 from gisapp.ui.i18n import gap_label, t
 
@@ -351,7 +352,7 @@ def _legend_html(lang: str) -> str:
 
 
 def _carrier_colour(carrier: str, i: int) -> str:
-    return CARRIER_COLOURS.get(S._slug(carrier), _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)])
+    return CARRIER_COLOURS.get(slug(carrier), _FALLBACK_COLOURS[i % len(_FALLBACK_COLOURS)])
 
 
 def _lines_layer(gdf: gpd.GeoDataFrame, name: str, style: dict, tolerance_m: float, *,

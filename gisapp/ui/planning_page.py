@@ -22,6 +22,7 @@ from streamlit_folium import st_folium
 
 from gisapp import planning
 from gisapp import schema as S
+from gisapp.text import slug
 from gisapp.config import RunConfig, config_to_dict
 from gisapp.ui import cache, present
 from gisapp.ui.assets import MapAssets
@@ -145,7 +146,7 @@ def _downloads(lang: str, p: planning.Plan, result, key: str) -> None:
         name, data = files[k]
         col.download_button(t("dl_carrier", lang, carrier=k.split(":", 1)[1]), data=data,
                             file_name=name, mime="application/zip",
-                            key=f"p_dl_{S._slug(k.split(':', 1)[1])}", on_click="ignore")
+                            key=f"p_dl_{slug(k.split(':', 1)[1])}", on_click="ignore")
 
 
 def _cost_table(lang: str, p: planning.Plan) -> None:
