@@ -57,7 +57,7 @@ def test_dask_engine_keeps_only_indexed_pixels(dask_result, demo_measured):
 
 
 def test_partitions_are_spatially_compact(demo_measured):
-    from gisapp.scale import partition_villages
+    from gisapp.engines.dask import partition_villages
 
     parts = partition_villages(demo_measured.base, npartitions=4)
     assert sum(len(p) for p in parts) == int(demo_measured.base["_has_geom"].sum())

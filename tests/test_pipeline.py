@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 import sqlite3
@@ -18,6 +19,7 @@ from shapely.geometry import LineString, Polygon, box
 import gisapp
 from gisapp import pipeline
 from gisapp import schema as S
+from gisapp.analysis import zonal
 from gisapp.config import WEIGHT_PRESETS, config_from_dict
 from gisapp.errors import (
     DuplicateIdError, InvalidGeometryError, MissingColumnError, MissingCRSError, NoOverlapError,
@@ -112,9 +114,12 @@ def test_assess_rereads_nothing_and_reranks(demo_measured, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("assess must not read files")
 
-    monkeypatch.setattr(pipeline, "read_vector", boom)
-    monkeypatch.setattr(pipeline, "read_table", boom)
-    monkeypatch.setattr(pipeline.zonal, "read_band", boom)
+    # every place in the pipeline that reads a file
+    monkeypatch.setattr(pipeline.normalise, "read_vector", boom)
+    monkeypatch.setattr(pipeline.layers, "read_vector", boom)
+    monkeypatch.setattr(pipeline.layers, "open_raster", boom)
+    monkeypatch.setattr(pipeline.jobs, "read_table", boom)
+    monkeypatch.setattr(zonal, "read_band", boom)
     cfg = demo_measured.config
     a = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["people_first"]))
     b = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["remote_first"]))
@@ -122,8 +127,8 @@ def test_assess_rereads_nothing_and_reranks(demo_measured, monkeypatch):
     rb = b.villages.sort_values(S.PRIORITY_RANK)[S.ID].head(20).tolist()
     assert ra != rb
     # a stricter 4G threshold can only lose covered villages
-    strict = pipeline.assess(demo_measured, pipeline.replace_thresholds(
-        cfg, dbm={**cfg.thresholds.dbm, "4G": -80.0}))
+    strict = pipeline.assess(demo_measured, cfg.replace(thresholds=dataclasses.replace(
+        cfg.thresholds, dbm={**cfg.thresholds.dbm, "4G": -80.0})))
     key = S.centre_col("viettel_4g")
     assert (strict.villages[key].fillna(False) <= a.villages[key].fillna(False)).all()
 
