@@ -78,3 +78,16 @@ def test_dask_workers_read_windows_not_whole_rasters(dask_result):
     assert signal, "the Dask engine should report the windows its workers read"
     for layer in signal:
         assert 0 < layer["max_window_px"] < layer["raster_px"], layer
+
+
+def test_dask_engine_gives_the_local_map_layers(dask_result, demo_result):
+    # both engines hand the map the same layers, coverage copies built by the one
+    # pipeline.layers.display_layer
+    result = dask_result[0]
+    assert list(result.layers) == list(demo_result.layers)
+    assert any(name.startswith("coverage:") for name in result.layers)
+    for name, local in demo_result.layers.items():
+        remote = result.layers[name]
+        assert list(remote.columns) == list(local.columns), name
+        assert remote.crs == local.crs, name
+        assert remote.geometry.geom_equals_exact(local.geometry, 0).all(), name

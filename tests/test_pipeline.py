@@ -211,6 +211,26 @@ def test_small_hand_checked(small):
     assert v.loc["C", S.PRIORITY_RANK] == 1
 
 
+def test_coverage_display_is_built_on_demand_once(small):
+    # the map's simplified copy of a coverage layer is not built by measuring or assessing,
+    # but when the map asks for it, and then once per measure whatever the assessments
+    folder, data = small
+    m = pipeline.measure(config_from_dict(data, base_dir=folder))
+    a, b = pipeline.assess(m), pipeline.assess(m)
+    assert list(a.layers) == ["coverage:viettel_4g", "grid"]
+    assert m.display_cache == {}
+    shown = a.layers["coverage:viettel_4g"]
+    assert b.layers["coverage:viettel_4g"] is shown
+    assert shown.crs.to_epsg() == 4326 and len(shown) == 2
+    assert shown[["carrier", "technology", "kind"]].drop_duplicates().values.tolist() == [
+        ["Viettel", "4G", "declared"]]
+    expected = m.coverage_geoms["viettel_4g"].geometry.simplify(
+        pipeline.layers.DISPLAY_TOLERANCE_M).to_crs(4326)
+    assert shown.geometry.geom_equals_exact(expected.reset_index(drop=True), 1e-9).all()
+    with pytest.raises(TypeError):
+        a.layers["grid"] = None                       # read-only
+
+
 def test_small_missing_crs(small):
     folder, data = small
     gdf = gpd.read_file(folder / "villages.gpkg")
