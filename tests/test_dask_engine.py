@@ -57,7 +57,7 @@ def test_dask_engine_keeps_only_indexed_pixels(dask_result, demo_measured):
 
 
 def test_partitions_are_spatially_compact(demo_measured):
-    from gisapp.scale import partition_villages
+    from gisapp.engines.dask import partition_villages
 
     parts = partition_villages(demo_measured.base, npartitions=4)
     assert sum(len(p) for p in parts) == int(demo_measured.base["_has_geom"].sum())
@@ -78,3 +78,16 @@ def test_dask_workers_read_windows_not_whole_rasters(dask_result):
     assert signal, "the Dask engine should report the windows its workers read"
     for layer in signal:
         assert 0 < layer["max_window_px"] < layer["raster_px"], layer
+
+
+def test_dask_engine_gives_the_local_map_layers(dask_result, demo_result):
+    # both engines hand the map the same layers, coverage copies built by the one
+    # pipeline.layers.display_layer
+    result = dask_result[0]
+    assert list(result.layers) == list(demo_result.layers)
+    assert any(name.startswith("coverage:") for name in result.layers)
+    for name, local in demo_result.layers.items():
+        remote = result.layers[name]
+        assert list(remote.columns) == list(local.columns), name
+        assert remote.crs == local.crs, name
+        assert remote.geometry.geom_equals_exact(local.geometry, 0).all(), name

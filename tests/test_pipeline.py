@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 import sqlite3
@@ -18,6 +19,7 @@ from shapely.geometry import LineString, Polygon, box
 import gisapp
 from gisapp import pipeline
 from gisapp import schema as S
+from gisapp.analysis import zonal
 from gisapp.config import WEIGHT_PRESETS, config_from_dict
 from gisapp.errors import (
     DuplicateIdError, InvalidGeometryError, MissingColumnError, MissingCRSError, NoOverlapError,
@@ -112,9 +114,12 @@ def test_assess_rereads_nothing_and_reranks(demo_measured, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("assess must not read files")
 
-    monkeypatch.setattr(pipeline, "read_vector", boom)
-    monkeypatch.setattr(pipeline, "read_table", boom)
-    monkeypatch.setattr(pipeline.zonal, "read_band", boom)
+    # every place in the pipeline that reads a file
+    monkeypatch.setattr(pipeline.normalise, "read_vector", boom)
+    monkeypatch.setattr(pipeline.layers, "read_vector", boom)
+    monkeypatch.setattr(pipeline.layers, "open_raster", boom)
+    monkeypatch.setattr(pipeline.jobs, "read_table", boom)
+    monkeypatch.setattr(zonal, "read_band", boom)
     cfg = demo_measured.config
     a = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["people_first"]))
     b = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["remote_first"]))
@@ -122,8 +127,8 @@ def test_assess_rereads_nothing_and_reranks(demo_measured, monkeypatch):
     rb = b.villages.sort_values(S.PRIORITY_RANK)[S.ID].head(20).tolist()
     assert ra != rb
     # a stricter 4G threshold can only lose covered villages
-    strict = pipeline.assess(demo_measured, pipeline.replace_thresholds(
-        cfg, dbm={**cfg.thresholds.dbm, "4G": -80.0}))
+    strict = pipeline.assess(demo_measured, cfg.replace(thresholds=dataclasses.replace(
+        cfg.thresholds, dbm={**cfg.thresholds.dbm, "4G": -80.0})))
     key = S.centre_col("viettel_4g")
     assert (strict.villages[key].fillna(False) <= a.villages[key].fillna(False)).all()
 
@@ -204,6 +209,26 @@ def test_small_hand_checked(small):
     assert v.loc["A", S.GAP_CLASS] == "served"
     assert "300 people" in v.loc["C", S.WHY]
     assert v.loc["C", S.PRIORITY_RANK] == 1
+
+
+def test_coverage_display_is_built_on_demand_once(small):
+    # the map's simplified copy of a coverage layer is not built by measuring or assessing,
+    # but when the map asks for it, and then once per measure whatever the assessments
+    folder, data = small
+    m = pipeline.measure(config_from_dict(data, base_dir=folder))
+    a, b = pipeline.assess(m), pipeline.assess(m)
+    assert list(a.layers) == ["coverage:viettel_4g", "grid"]
+    assert m.display_cache == {}
+    shown = a.layers["coverage:viettel_4g"]
+    assert b.layers["coverage:viettel_4g"] is shown
+    assert shown.crs.to_epsg() == 4326 and len(shown) == 2
+    assert shown[["carrier", "technology", "kind"]].drop_duplicates().values.tolist() == [
+        ["Viettel", "4G", "declared"]]
+    expected = m.coverage_geoms["viettel_4g"].geometry.simplify(
+        pipeline.layers.DISPLAY_TOLERANCE_M).to_crs(4326)
+    assert shown.geometry.geom_equals_exact(expected.reset_index(drop=True), 1e-9).all()
+    with pytest.raises(TypeError):
+        a.layers["grid"] = None                       # read-only
 
 
 def test_small_missing_crs(small):

@@ -428,7 +428,7 @@ def _covered_pieces(polys: np.ndarray, group: np.ndarray,
             np.concatenate([p for _, _, p in done]))
 
 
-# A union of layers (pipeline._union_shares: "any carrier", "4G") is asked for right after
+# A union of layers (pipeline.assessing.union_shares: "any carrier", "4G") is asked for right after
 # the layers themselves, on the same villages: the pieces of each layer are kept (keyed by
 # content: the rectangles and each row's WKB) so the union reuses them and only unions
 # across layers. Bounded by the number of pieces held; the kept arrays are shared between

@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "scheduler", None):
         import dataclasses
 
-        from gisapp.scale import require_dask
+        from gisapp.engines.dask import require_dask
 
         require_dask()
         from distributed import Client  # the [scale] extra; the dask engine uses this client

@@ -1,8 +1,12 @@
 """The Dask engine: the per-village measurements of a run on a ``dask.distributed`` cluster.
 
 Selected with ``engine = "dask"`` under ``[options]`` (and ``gisapp run --scheduler
-ADDRESS``); :func:`gisapp.pipeline.measure` imports this module only then, so Dask stays
-an optional extra (``pip install gisapp[scale]``: dask-geopandas, distributed).
+ADDRESS``); :func:`gisapp.pipeline.measure` imports this module only then (by name,
+from :data:`gisapp.pipeline.measuring.ENGINES`), so Dask stays an optional extra (``pip
+install gisapp[scale]``: dask-geopandas, distributed). It builds on the pipeline's public
+layer API (:mod:`gisapp.pipeline.layers`): the same reading, layer keys, messages and
+input hashes as the local engine, and the map's coverage copies built on demand by
+:class:`~gisapp.pipeline.layers.DisplayLayers` from the polygons kept here.
 
 What runs where:
 
@@ -39,7 +43,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -51,17 +54,21 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from gisapp import schema as S
 from gisapp.analysis import coverage as cov
 from gisapp.analysis import gaps, zonal
 from gisapp.config import RunConfig
-from gisapp.errors import ConfigError, NoOverlapError
+from gisapp.errors import ConfigError
+from gisapp.pipeline.layers import (
+    input_hashes, layer_entry, layer_keys, read_coverage, signal_no_data_warning,
+    signal_no_overlap,
+)
+from gisapp.pipeline import Measured, Progress, RasterState
+from gisapp.pipeline import measure as measure_locally
+from gisapp.progress import no_progress
 
 __all__ = ["measure", "partition_villages"]
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[float, str], None]
 
 #: villages per partition (at least two partitions, so the split is always exercised)
 VILLAGES_PER_PARTITION = 5_000
@@ -213,15 +220,6 @@ def _polygon_part(part: gpd.GeoDataFrame, cover: np.ndarray, crs: Any,
 # --------------------------------------------------------------------------- measure
 
 
-def _key(layer: Any, used: set[str]) -> str:
-    """The layer key the local engine gives (unique across the run's layers)."""
-    from gisapp import pipeline
-
-    key = S.layer_key(layer.carrier, layer.technology)
-    unique = getattr(pipeline, "_unique_key", None)
-    return unique(key, layer.kind, used) if unique is not None else key
-
-
 def _take(res: list[dict], key: str, dtype: Any, *, per_layer: bool = False) -> np.ndarray:
     """One array of every partition's result, concatenated; the pieces are dropped from
     the results as they are taken (``per_layer``: the next raster's array of a list)."""
@@ -231,14 +229,11 @@ def _take(res: list[dict], key: str, dtype: Any, *, per_layer: bool = False) -> 
     return np.concatenate(pieces).astype(dtype, copy=False) if dtype else np.concatenate(pieces)
 
 
-def _signal_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client: Any,
-                   used: set[str]) -> list:
-    from gisapp.pipeline import _RasterState
-
+def _signal_layers(m: Measured, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client: Any,
+                   keys: list[str]) -> list[RasterState]:
     n = len(m.base)
     has = m.base["_has_geom"].to_numpy(dtype=bool)
     pop_path = str(cfg.population_raster.path) if cfg.population_raster is not None else None
-    keys = [_key(layer, used) for layer in cfg.signal_rasters]
     # rasters on one grid are indexed once per partition (as the local engine indexes a
     # grid once), in config order of each grid's first raster
     groups: dict[tuple, list[int]] = {}
@@ -261,11 +256,7 @@ def _signal_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client
         centre_pos = _take(res, "centre_pos", np.int64)
         pos = _take(res, "pos", np.int64)
         if len(pos) == 0:
-            layer = cfg.signal_rasters[members[0]]
-            raise NoOverlapError(
-                "this signal raster does not overlap any village; check its CRS and extent",
-                path=layer.path, layer=f"signal {keys[members[0]]}",
-            )
+            raise signal_no_overlap(cfg.signal_rasters[members[0]], keys[members[0]])
         # partitions hold disjoint villages, each sorted by (village, pixel): a stable sort
         # by village gives the local engine's pair order
         order = np.argsort(pos, kind="stable")
@@ -283,18 +274,13 @@ def _signal_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client
             dbm = _take(res, "dbm", None, per_layer=True)[order][first][None, :]
             centre = np.full(n, np.nan)
             centre[centre_pos] = _take(res, "centre_dbm", np.float64, per_layer=True)
-            no_data = ~(np.nan_to_num(index.valid_fraction(dbm)) > 0) & has
-            warning = None
-            if no_data.any():
-                warning = (f"signal {key}: the raster has no valid pixel (nodata) over "
-                           f"{int(no_data.sum())} of {int(has.sum())} village(s); it says "
-                           "nothing about their signal")
-            entry = {"role": f"signal {key}", "path": str(layer.path), "kind": layer.kind,
-                     "date": layer.date, "features": int(np.isfinite(dbm).sum()),
-                     # the largest window one worker read, against the whole raster
-                     "max_window_px": int(window_px),
-                     "raster_px": int(grid.shape[0] * grid.shape[1])}
-            states[i] = (_RasterState(layer, key, index, dbm, weights, centre), warning, entry)
+            warning = signal_no_data_warning(key, index, dbm, has)
+            entry = layer_entry(f"signal {key}", layer.path, layer.kind, layer.date,
+                                int(np.isfinite(dbm).sum()))
+            # the largest window one worker read, against the whole raster
+            entry["max_window_px"] = int(window_px)
+            entry["raster_px"] = int(grid.shape[0] * grid.shape[1])
+            states[i] = (RasterState(layer, key, index, dbm, weights, centre), warning, entry)
         del res
     out = []
     for i in range(len(cfg.signal_rasters)):       # report in config order, as locally
@@ -338,17 +324,14 @@ def _pop_window(index: zonal.ZonalIndex | None, values: np.ndarray | None,
             transform, index.crs), window
 
 
-def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client: Any,
-                     used: set[str]) -> None:
-    from gisapp.pipeline import _DISPLAY_TOLERANCE_M, _read_coverage
-
+def _coverage_layers(m: Measured, cfg: RunConfig, parts: list[gpd.GeoDataFrame], client: Any,
+                     keys: list[str]) -> None:
     base, crs = m.base, m.crs
     n = len(base)
     margin = _pixel_reach_m(m.pop_index)
-    for layer in cfg.coverage:
-        key = _key(layer, used)
+    for layer, key in zip(cfg.coverage, keys):
         role = f"coverage {key}"
-        gdf = _read_coverage(layer, role=role, cfg=cfg, crs=crs, villages=base, report=m.report)
+        gdf = read_coverage(layer, role=role, cfg=cfg, crs=crs, villages=base, report=m.report)
         cover = np.asarray(gdf.geometry.array, dtype=object)
         tree = shapely.STRtree(cover)
         futures = []
@@ -369,18 +352,12 @@ def _coverage_layers(m: Any, cfg: RunConfig, parts: list[gpd.GeoDataFrame], clie
         frame.index = base.index
         m.polygon_layers.append(gaps.LayerMeasure(key, layer.carrier, layer.technology,
                                                   layer.kind, "coverage", layer.date, frame))
-        m.coverage_geoms[key] = gdf[["geometry"]]
-        m.display[f"coverage:{key}"] = gpd.GeoDataFrame(
-            {"carrier": layer.carrier, "technology": layer.technology, "kind": layer.kind},
-            index=range(len(gdf)), geometry=gdf.geometry.simplify(_DISPLAY_TOLERANCE_M).to_numpy(),
-            crs=crs,
-        ).to_crs(4326)
-        m.report.layers.append({"role": role, "path": str(layer.path), "kind": layer.kind,
-                                "date": layer.date, "features": len(gdf)})
+        m.coverage_geoms[key] = gdf[["geometry"]]     # the map's copy is built from it on demand
+        m.report.layers.append(layer_entry(role, layer.path, layer.kind, layer.date, len(gdf)))
 
 
 def measure(config: RunConfig, *, progress: Progress | None = None,
-            scheduler: str | None = None, npartitions: int | None = None) -> Any:
+            scheduler: str | None = None, npartitions: int | None = None) -> Measured:
     """:func:`gisapp.pipeline.measure` with the per-village layers measured on Dask.
 
     Parameters
@@ -401,16 +378,14 @@ def measure(config: RunConfig, *, progress: Progress | None = None,
         The same as the local engine's, ready for :func:`gisapp.pipeline.assess`. Signal
         layers are held as compact indexes over the pixels villages touch.
     """
-    from gisapp import pipeline
-
     require_dask()
     t0 = time.perf_counter()
-    progress = progress or (lambda f, msg: None)
+    progress = progress or no_progress
     local_cfg = config.replace(
         coverage=(), signal_rasters=(),
         options=dataclasses.replace(config.options, engine="local"),
     )
-    m = pipeline.measure(local_cfg, progress=lambda f, msg: progress(0.4 * f, msg))
+    m = measure_locally(local_cfg, progress=lambda f, msg: progress(0.4 * f, msg))
     client, close = _client(scheduler)
     try:
         progress(0.45, "partitioning villages (Hilbert order)")
@@ -418,15 +393,14 @@ def measure(config: RunConfig, *, progress: Progress | None = None,
         log.info("dask engine: %d villages in %d partitions on %s", len(m.base), len(parts),
                  client)
         progress(0.5, "coverage polygons on the cluster")
-        used: set[str] = set()
-        _coverage_layers(m, config, parts, client, used)
+        cov_keys, sig_keys = layer_keys(config)
+        _coverage_layers(m, config, parts, client, cov_keys)
         progress(0.75, "signal rasters on the cluster (windowed reads)")
-        m.raster_layers.extend(_signal_layers(m, config, parts, client, used))
+        m.raster_layers.extend(_signal_layers(m, config, parts, client, sig_keys))
     finally:
         close()
     m.config = config
-    m.input_hashes = {str(p): pipeline._file_hash(p) for p in config.input_paths()
-                      if Path(p).is_file()}
+    m.input_hashes = input_hashes(config)
     m.seconds = time.perf_counter() - t0
     progress(1.0, "measured")
     return m

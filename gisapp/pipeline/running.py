@@ -1,0 +1,36 @@
+"""A whole run: measure and assess in one call, and a run written to a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gisapp.config import RunConfig, load_config
+from gisapp.io import export
+from gisapp.pipeline.assessing import assess
+from gisapp.pipeline.measuring import measure
+from gisapp.pipeline.model import Progress, Result
+
+__all__ = ["run", "run_to_dir"]
+
+
+def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> Result:
+    """Measure and assess in one call: ``gisapp.run("config.toml")``."""
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    m = measure(cfg, progress=progress)
+    return assess(m, cfg)
+
+
+def run_to_dir(config: RunConfig | str | Path, out_dir: str | Path, *,
+               progress: Progress | None = None) -> tuple[Result, dict[str, Path]]:
+    """Run and write every export (villages.*, summary.csv, manifest.json) into ``out_dir``."""
+    result = run(config, progress=progress)
+    title = result.config.options.name
+    if result.config.options.synthetic and "synthetic" not in title.lower():
+        title += " (synthetic data)"
+    paths = export.write_all(result.villages, result.summary, result.manifest, Path(out_dir),
+                             title=title)
+    if len(result.report.unmatched_names):
+        p = Path(out_dir) / "unmatched_names.csv"
+        export.write_csv(result.report.unmatched_names, p)
+        paths["unmatched_names"] = p
+    return result, paths
