@@ -60,103 +60,152 @@ def _split_pfl(pfl: Sequence[float] | np.ndarray) -> tuple[int, float, np.ndarra
     return n, xi, arr[2:n + 3]
 
 
-def _horizons(z: np.ndarray, xi: float, a_e: float, h: tuple[float, float]
-              ) -> tuple[list[float], list[float]]:
-    """Horizon elevation angles and distances of both terminals (Alg. §4.1 / NTIA FindHorizons)."""
-    n = z.size - 1
-    d = n * xi
-    z_tx, z_rx = z[0] + h[0], z[n] + h[1]
-    theta = [(z_rx - z_tx) / d - d / (2 * a_e), -(z_rx - z_tx) / d - d / (2 * a_e)]
-    d_hzn = [d, d]
-    if n < 2:
+def _prefix_sums(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Running sums of z and of i·z, with a leading 0 (sum over [a, b] = P[b+1] − P[a])."""
+    i = np.arange(z.size)
+    return np.concatenate(([0.0], np.cumsum(z))), np.concatenate(([0.0], np.cumsum(i * z)))
+
+
+def _least_squares(z: np.ndarray, sums: tuple[np.ndarray, np.ndarray], xi: float,
+                   n_k: np.ndarray, d_start: np.ndarray, d_end: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Heights at both ends (0 and n_k) of the line fitted to z between two distances.
+
+    One fit per path: path p is the profile z[0 .. n_k[p]]. The fit weighs the end points
+    by ½ as NTIA's LinearLeastSquaresFit does.
+    """
+    i_start = np.floor(np.maximum(d_start / xi, 0.0)).astype(int)
+    i_end = n_k - np.floor(np.maximum(n_k - d_end / xi, 0.0)).astype(int)
+    bad = i_end <= i_start
+    i_start = np.where(bad, np.maximum(i_start - 1, 0), i_start)
+    i_end = np.where(bad, n_k - np.maximum(n_k - (i_end + 1), 0), i_end)
+    length = (i_end - i_start).astype(float)
+    p_z, p_iz = sums
+    sum_z = p_z[i_end + 1] - p_z[i_start] - 0.5 * (z[i_start] + z[i_end])
+    sum_iz = p_iz[i_end + 1] - p_iz[i_start] - 0.5 * (i_start * z[i_start] + i_end * z[i_end])
+    mean = sum_z / length
+    slope = (sum_iz - (i_start + 0.5 * length) * sum_z) * 12.0 / ((length ** 2 + 2.0) * length)
+    mid_end = i_end - 0.5 * length
+    return mean - slope * mid_end, mean + slope * (n_k - mid_end)
+
+
+def _horizons(z: np.ndarray, xi: float, ks: np.ndarray, a_e: np.ndarray,
+              h: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Horizon angles and distances of both terminals, shape (2, paths) (NTIA FindHorizons).
+
+    Path p runs from z[0] to z[ks[p]]; the obstacles are the points strictly between.
+    """
+    d = ks * xi
+    z_tx, z_rx = z[0] + h[0], z[ks] + h[1]
+    theta = np.stack([(z_rx - z_tx) / d - d / (2 * a_e), -(z_rx - z_tx) / d - d / (2 * a_e)])
+    d_hzn = np.stack([d, d]).astype(float)
+    cols = np.arange(1, max(int(ks.max()), 2))
+    inside = cols[None, :] < ks[:, None]
+    if not inside.any():
         return theta, d_hzn
-    inner = z[1:n]
-    d_tx = xi * np.arange(1, n)
-    d_rx = d - d_tx
-    t_tx = (inner - z_tx) / d_tx - d_tx / (2 * a_e)
-    t_rx = (inner - z_rx) / d_rx - d_rx / (2 * a_e)
-    for j, (t, dist) in enumerate(((t_tx, d_tx), (t_rx, d_rx))):
-        k = int(np.argmax(t))
-        if t[k] > theta[j]:
-            theta[j] = float(t[k])
-            d_hzn[j] = float(dist[k])
+    d_i = cols * xi
+    a2 = (2 * a_e)[:, None]
+    t_tx = (z[cols][None, :] - z_tx) / d_i[None, :] - d_i[None, :] / a2
+    d_back = d[:, None] - d_i[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_rx = (z[cols][None, :] - z_rx[:, None]) / d_back - d_back / a2
+    rows = np.arange(ks.size)
+    for j, (t, dist) in enumerate(((t_tx, np.broadcast_to(d_i, t_tx.shape)), (t_rx, d_back))):
+        t = np.where(inside, t, -np.inf)
+        best = np.argmax(t, axis=1)
+        value = t[rows, best]
+        better = value > theta[j]
+        theta[j] = np.where(better, value, theta[j])
+        d_hzn[j] = np.where(better, dist[rows, best], d_hzn[j])
     return theta, d_hzn
 
 
-def _least_squares(z: np.ndarray, xi: float, d_start: float, d_end: float
-                   ) -> tuple[float, float]:
-    """Heights at both ends of the straight line fitted to z between two distances."""
-    n = z.size - 1
-    i_start = int(max(d_start / xi, 0.0))
-    i_end = n - int(max(n - d_end / xi, 0.0))
-    if i_end <= i_start:
-        i_start = int(max(i_start - 1.0, 0.0))
-        i_end = n - int(max(n - (i_end + 1.0), 0.0))
-    length = i_end - i_start
-    mid_end = i_end - 0.5 * length
-    seg = z[i_start:i_end + 1]
-    weights = np.ones(length + 1)
-    weights[0] = weights[-1] = 0.5
-    offsets = np.arange(length + 1) - 0.5 * length
-    mean = float(np.dot(weights, seg)) / length
-    slope = float(np.dot(weights * offsets, seg)) * 12.0 / ((length * length + 2.0) * length)
-    return mean - slope * mid_end, mean + slope * (n - mid_end)
+def _delta_h(z: np.ndarray, xi: float, ks: np.ndarray, d_start: np.ndarray,
+             d_end: np.ndarray) -> np.ndarray:
+    """Terrain irregularity: interdecile range of heights about a straight fit (Alg. §3).
 
-
-def _delta_h(z: np.ndarray, xi: float, d_start: float, d_end: float) -> float:
-    """Terrain irregularity: interdecile range of heights about a straight fit (Alg. §3)."""
-    n = z.size - 1
+    As NTIA's ComputeDeltaH: the profile between the two distances is resampled at
+    10·p10 − 5 points (p10 = 4…25), a line is fitted, and the range between the 10 % and
+    90 % deviations is scaled to the path length.
+    """
     x_start, x_end = d_start / xi, d_end / xi
-    if x_end - x_start < 2.0:
-        return 0.0
-    p10 = min(max(4, int(0.1 * (x_end - x_start + 8.0))), 25)
+    span = x_end - x_start
+    valid = span >= 2.0
+    p10 = np.clip((0.1 * (span + 8.0)).astype(int), 4, 25)
     count = 10 * p10 - 5
-    p90 = count - p10
-    step = (x_end - x_start) / (count - 1)
-    # sample the profile at `count` evenly spaced points by linear interpolation
-    pos = x_start + step * np.arange(count)
-    idx = np.clip(np.ceil(pos).astype(int) - 1, int(x_start), n - 1)
-    idx = np.maximum(idx, int(x_start))
-    frac = pos - (idx + 1)
-    s = z[idx + 1] + (z[idx + 1] - z[idx]) * frac
-    y1, y2 = _least_squares(s, 1.0, 0.0, count - 1.0)
-    fit = y1 + (y2 - y1) / (count - 1) * np.arange(count)
-    diffs = np.sort(s - fit)[::-1]
-    spread = diffs[p10 - 1] - diffs[p90]
-    return float(spread / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3)))
+    step = span / (count - 1)
+    j = np.arange(245)
+    pos = x_start[:, None] + step[:, None] * j[None, :]
+    lo = np.floor(x_start).astype(int)[:, None]
+    idx = np.clip(np.ceil(pos).astype(int) - 1, lo, (ks - 1)[:, None])
+    idx = np.clip(idx, 0, z.size - 2)
+    s = z[idx + 1] + (z[idx + 1] - z[idx]) * (pos - (idx + 1))
+    used = j[None, :] < count[:, None]
+    length = (count - 1).astype(float)[:, None]
+    w = np.where(used, 1.0, 0.0)
+    w[:, 0] = 0.5
+    w[np.arange(ks.size), count - 1] = 0.5
+    offs = j[None, :] - 0.5 * length
+    mean = (w * s).sum(axis=1, keepdims=True) / length
+    slope = (w * offs * s).sum(axis=1, keepdims=True) * 12.0 / ((length ** 2 + 2.0) * length)
+    fit = mean + slope * offs
+    diffs = np.sort(np.where(used, s - fit, np.inf), axis=1)
+    rows = np.arange(ks.size)
+    spread = diffs[rows, count - p10] - diffs[rows, p10 - 1]
+    scaled = spread / (1.0 - 0.8 * np.exp(-(d_end - d_start) / 50e3))
+    return np.where(valid, scaled, 0.0)
 
 
-def _effective_heights(z: np.ndarray, xi: float, gamma_e: float, h: tuple[float, float]
-                       ) -> tuple[list[float], list[float], list[float], float]:
-    """Effective heights, horizons and delta_h of a profile (NTIA QuickPfl, Alg. §4.2)."""
-    n = z.size - 1
-    d = n * xi
-    a_e = 1.0 / gamma_e
-    theta, d_hzn = _horizons(z, xi, a_e, h)
-    d_start = min(15.0 * h[0], 0.1 * d_hzn[0])
-    d_end = d - min(15.0 * h[1], 0.1 * d_hzn[1])
-    dh = _delta_h(z, xi, d_start, d_end)
-    if d_hzn[0] + d_hzn[1] > 1.5 * d:            # line of sight: use the fitted line
-        fit_tx, fit_rx = _least_squares(z, xi, d_start, d_end)
-        h_e = [h[0] + max(z[0] - fit_tx, 0.0), h[1] + max(z[n] - fit_rx, 0.0)]
+def _effective_heights(z: np.ndarray, xi: float, ks: np.ndarray, a_e: np.ndarray,
+                       h: tuple[float, float]):
+    """Effective heights, horizons and delta_h of each path (NTIA QuickPfl, Alg. §4.2)."""
+    d = ks * xi
+    theta, d_hzn = _horizons(z, xi, ks, a_e, h)
+    d_start = np.minimum(15.0 * h[0], 0.1 * d_hzn[0])
+    d_end = d - np.minimum(15.0 * h[1], 0.1 * d_hzn[1])
+    dh = _delta_h(z, xi, ks, d_start, d_end)
+    sums = _prefix_sums(z)
+    z_end = np.stack([np.full(ks.size, z[0]), z[ks]])
+    h_col = np.array(h, dtype=float)[:, None]
 
-        def horizon(he: float) -> float:
-            return math.sqrt(2.0 * he * a_e) * math.exp(-0.07 * math.sqrt(dh / max(he, 5.0)))
+    def horizon(he):
+        return np.sqrt(2.0 * he * a_e) * np.exp(-0.07 * np.sqrt(dh / np.maximum(he, 5.0)))
 
-        d_hzn = [horizon(he) for he in h_e]
-        total = d_hzn[0] + d_hzn[1]
-        if total <= d:
-            q = (d / total) ** 2
-            h_e = [he * q for he in h_e]
-            d_hzn = [horizon(he) for he in h_e]
-        for i in range(2):
-            q = math.sqrt(2.0 * h_e[i] * a_e)
-            theta[i] = (0.65 * dh * (q / d_hzn[i] - 1.0) - 2.0 * h_e[i]) / q
-    else:
-        fit_tx, _ = _least_squares(z, xi, d_start, 0.9 * d_hzn[0])
-        _, fit_rx = _least_squares(z, xi, d - 0.9 * d_hzn[1], d_end)
-        h_e = [h[0] + max(z[0] - fit_tx, 0.0), h[1] + max(z[n] - fit_rx, 0.0)]
-    return h_e, d_hzn, theta, dh
+    # line-of-sight paths: heights above the line fitted to the whole path
+    fit = np.stack(_least_squares(z, sums, xi, ks, d_start, d_end))
+    he_los = h_col + np.maximum(z_end - fit, 0.0)
+    dh_los = horizon(he_los)
+    total = dh_los[0] + dh_los[1]
+    q = np.where(total <= d, (d / total) ** 2, 1.0)
+    he_los = he_los * q
+    dh_los = horizon(he_los)
+    root = np.sqrt(2.0 * he_los * a_e)
+    th_los = (0.65 * dh * (root / dh_los - 1.0) - 2.0 * he_los) / root
+    # trans-horizon paths: each terminal above the line fitted to its foreground
+    fit_tx = _least_squares(z, sums, xi, ks, d_start, 0.9 * d_hzn[0])[0]
+    fit_rx = _least_squares(z, sums, xi, ks, d - 0.9 * d_hzn[1], d_end)[1]
+    he_far = h_col + np.maximum(z_end - np.stack([fit_tx, fit_rx]), 0.0)
+    los = d_hzn[0] + d_hzn[1] > 1.5 * d
+    return (np.where(los, he_los, he_far), np.where(los, dh_los, d_hzn),
+            np.where(los, th_los, theta), dh)
+
+
+def _p2p_paths(h: tuple[float, float], z: np.ndarray, xi: float, ks: np.ndarray,
+               climate: int, n0: float, freq_mhz: float, pol: int, epsilon: float,
+               sigma: float, mdvar: int, pcts: tuple[float, float, float]) -> np.ndarray:
+    """Loss (dB) from z[0] to each z[k], k in ``ks``, as ITM_P2P_TLS would give one by one."""
+    p_z = np.concatenate(([0.0], np.cumsum(z)))
+    p10 = (0.1 * ks).astype(int)
+    h_sys = (p_z[ks - p10 + 1] - p_z[p10]) / (ks - 2 * p10 + 1)
+    z_g, gamma_e, n_s = ground_constants(freq_mhz, h_sys, n0, pol, epsilon, sigma)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_e, d_hzn, theta, dh = _effective_heights(z, xi, ks, 1.0 / gamma_e, h)
+    d = ks * xi
+    h_m = np.broadcast_to(np.array(h, dtype=float)[:, None], h_e.shape)
+    geom = PathGeometry(d, h_m, h_e, d_hzn, theta, dh, MODE_P2P)
+    a_ref = reference_attenuation_db(geom, freq_mhz, z_g, gamma_e, n_s)
+    return free_space_loss_db(d, freq_mhz) + variability_db(
+        *pcts, h_e, dh, freq_mhz, d, a_ref, int(climate), int(mdvar))
 
 
 def _check_common(h_tx_m: float, h_rx_m: float, climate: int, n0: float, freq_mhz: float,
@@ -188,24 +237,16 @@ def itm_p2p_loss_db(h_tx_m: float, h_rx_m: float, pfl: Sequence[float] | np.ndar
     _check_common(h_tx_m, h_rx_m, climate, n0, freq_mhz, pol, epsilon, sigma,
                   (time_pct, location_pct, situation_pct))
     n, xi, z = _split_pfl(pfl)
-    p10 = int(0.1 * n)
-    h_sys = float(z[p10:n - p10 + 1].mean())
-    z_g, gamma_e, n_s = ground_constants(freq_mhz, h_sys, n0, pol, epsilon, sigma)
-    h = (float(h_tx_m), float(h_rx_m))
-    h_e, d_hzn, theta, dh = _effective_heights(z, xi, gamma_e, h)
-    d = n * xi
-    geom = PathGeometry(d, h, (h_e[0], h_e[1]), (d_hzn[0], d_hzn[1]),
-                        (theta[0], theta[1]), dh, MODE_P2P)
-    a_ref = reference_attenuation_db(geom, freq_mhz, z_g, gamma_e, n_s)
-    return free_space_loss_db(d, freq_mhz) + variability_db(
-        time_pct, location_pct, situation_pct, geom.h_e_m, dh, freq_mhz, d, a_ref,
-        int(climate), int(mdvar))
+    out = _p2p_paths((float(h_tx_m), float(h_rx_m)), z, xi, np.array([n]), climate, n0,
+                     freq_mhz, pol, epsilon, sigma, mdvar,
+                     (time_pct, location_pct, situation_pct))
+    return float(out[0])
 
 
 def _area_geometry(h: tuple[float, float], siting: tuple[int, int], gamma_e: float,
-                   delta_h_m: float) -> tuple[list[float], list[float], list[float]]:
+                   delta_h_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Effective heights and horizons estimated from siting criteria (Alg. §3, NTIA InitializeArea)."""
-    h_e, d_hzn, theta = [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]
+    h_e, d_hzn, theta = np.zeros((2, 1)), np.zeros((2, 1)), np.zeros((2, 1))
     for i in range(2):
         if siting[i] == 0:
             h_e[i] = h[i]
@@ -214,8 +255,8 @@ def _area_geometry(h: tuple[float, float], siting: tuple[int, int], gamma_e: flo
             if h[i] < 5.0:
                 b *= math.sin(0.1 * math.pi * h[i])
             h_e[i] = h[i] + (1.0 + b) * math.exp(-min(20.0, 2.0 * h[i] / max(1e-3, delta_h_m)))
-        d_ls = math.sqrt(2.0 * h_e[i] / gamma_e)
-        d_hzn[i] = d_ls * math.exp(-0.07 * math.sqrt(delta_h_m / max(h_e[i], 5.0)))
+        d_ls = np.sqrt(2.0 * h_e[i] / gamma_e)
+        d_hzn[i] = d_ls * np.exp(-0.07 * np.sqrt(delta_h_m / np.maximum(h_e[i], 5.0)))
         theta[i] = (0.65 * delta_h_m * (d_ls / d_hzn[i] - 1.0) - 2.0 * h_e[i]) / d_ls
     return h_e, d_hzn, theta
 
@@ -234,16 +275,18 @@ def itm_area_loss_db(h_tx_m: float, h_rx_m: float, tx_siting: int, rx_siting: in
     siting = (int(tx_siting), int(rx_siting))
     if any(s not in (0, 1, 2) for s in siting):
         raise ItmError("siting criteria must be 0 (random), 1 (careful) or 2 (very careful)")
-    z_g, gamma_e, n_s = ground_constants(freq_mhz, 0.0, n0, pol, epsilon, sigma)
+    z_g, gamma_e, n_s = ground_constants(freq_mhz, np.zeros(1), n0, pol, epsilon, sigma)
     h = (float(h_tx_m), float(h_rx_m))
-    h_e, d_hzn, theta = _area_geometry(h, siting, gamma_e, float(delta_h_m))
-    d = d_km * 1000.0
-    geom = PathGeometry(d, h, (h_e[0], h_e[1]), (d_hzn[0], d_hzn[1]),
-                        (theta[0], theta[1]), float(delta_h_m), MODE_AREA)
+    dh = np.full(1, float(delta_h_m))
+    h_e, d_hzn, theta = _area_geometry(h, siting, float(gamma_e[0]), float(delta_h_m))
+    d = np.full(1, d_km * 1000.0)
+    h_m = np.array(h, dtype=float)[:, None]
+    geom = PathGeometry(d, h_m, h_e, d_hzn, theta, dh, MODE_AREA)
     a_ref = reference_attenuation_db(geom, freq_mhz, z_g, gamma_e, n_s)
-    return free_space_loss_db(d, freq_mhz) + variability_db(
-        time_pct, location_pct, situation_pct, geom.h_e_m, float(delta_h_m), freq_mhz, d,
-        a_ref, int(climate), int(mdvar))
+    out = free_space_loss_db(d, freq_mhz) + variability_db(
+        time_pct, location_pct, situation_pct, h_e, dh, freq_mhz, d, a_ref, int(climate),
+        int(mdvar))
+    return float(out[0])
 
 
 def itm_p2p_loss_many(h_tx_m: float, h_rx_m: float, elevations_m: np.ndarray,
@@ -254,19 +297,27 @@ def itm_p2p_loss_many(h_tx_m: float, h_rx_m: float, elevations_m: np.ndarray,
     """Loss (dB) from one transmitter to every point along each radial profile.
 
     ``elevations_m`` has shape (radials, samples): sample 0 is under the transmitter and
-    sample k is k·``spacing_m`` away. Returns an array of the same shape; column 0 (the
-    transmitter itself) is NaN. Defaults are mobile-service values (continental temperate,
-    vertical polarisation, average ground, ``mdvar`` 12 = mobile without location
-    variability, medians).
+    sample k is k·``spacing_m`` away. Returns an array of the same shape: entry k is what
+    :func:`itm_p2p_loss_db` gives over the profile of samples 0..k; column 0 (the
+    transmitter itself) and everything from a missing (NaN) sample on are NaN. All points
+    of a radial are computed at once (arrays of radial length²). Defaults are
+    mobile-service values (continental temperate, vertical polarisation, average ground,
+    ``mdvar`` 12 = mobile without location variability, medians).
     """
+    _check_common(h_tx_m, h_rx_m, climate, n0, freq_mhz, pol, epsilon, sigma,
+                  (time_pct, location_pct, situation_pct))
+    if not spacing_m > 0:
+        raise ItmError(f"spacing_m = {spacing_m} must be positive")
     z = np.atleast_2d(np.asarray(elevations_m, dtype=float))
     out = np.full(z.shape, np.nan)
+    h = (float(h_tx_m), float(h_rx_m))
     for r in range(z.shape[0]):
-        for k in range(1, z.shape[1]):
-            if not np.isfinite(z[r, :k + 1]).all():
-                break
-            pfl = np.concatenate(([k, spacing_m], z[r, :k + 1]))
-            out[r, k] = itm_p2p_loss_db(h_tx_m, h_rx_m, pfl, climate, n0, freq_mhz, pol,
-                                        epsilon, sigma, mdvar, time_pct, location_pct,
-                                        situation_pct)
+        bad = np.flatnonzero(~np.isfinite(z[r]))
+        last = (bad[0] if bad.size else z.shape[1]) - 1
+        if last < 1:
+            continue
+        ks = np.arange(1, last + 1)
+        out[r, 1:last + 1] = _p2p_paths(h, z[r, :last + 1], float(spacing_m), ks, climate,
+                                        n0, freq_mhz, pol, epsilon, sigma, mdvar,
+                                        (time_pct, location_pct, situation_pct))
     return out

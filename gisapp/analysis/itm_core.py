@@ -15,9 +15,9 @@ builds the geometry and holds the public functions.
 
 from __future__ import annotations
 
-import cmath
-import math
 from dataclasses import dataclass
+
+import numpy as np
 
 __all__ = [
     "ItmError", "PathGeometry", "free_space_loss_db", "inverse_ccdf",
@@ -29,6 +29,7 @@ A_9000 = 9000e3       # effective radius used for the effective distance, Alg. (
 THIRD = 1.0 / 3.0
 GAMMA_A = 157e-9      # curvature of the actual earth, 1/m
 MODE_P2P, MODE_AREA = 0, 1
+SQRT2 = float(np.sqrt(2.0))
 
 
 class ItmError(ValueError):
@@ -37,85 +38,84 @@ class ItmError(ValueError):
 
 @dataclass(frozen=True)
 class PathGeometry:
-    """The path as ITM sees it: both terminals' heights and horizons, and the terrain."""
+    """Paths as ITM sees them, one entry per path: terminals' heights, horizons, terrain.
 
-    d_m: float                      # path length
-    h_m: tuple[float, float]        # structural heights above ground
-    h_e_m: tuple[float, float]      # effective heights
-    d_hzn_m: tuple[float, float]    # horizon distances
-    theta_hzn: tuple[float, float]  # horizon elevation angles, radians
-    delta_h_m: float                # terrain irregularity
-    mode: int                       # MODE_P2P or MODE_AREA
+    Pairs (``h_m`` …) are arrays of shape (2, paths): index 0 the transmitter, 1 the receiver.
+    """
+
+    d_m: np.ndarray          # path length
+    h_m: np.ndarray          # structural heights above ground
+    h_e_m: np.ndarray        # effective heights
+    d_hzn_m: np.ndarray      # horizon distances
+    theta_hzn: np.ndarray    # horizon elevation angles, radians
+    delta_h_m: np.ndarray    # terrain irregularity
+    mode: int                # MODE_P2P or MODE_AREA
 
 
-def free_space_loss_db(d_m: float, f_mhz: float) -> float:
+def free_space_loss_db(d_m, f_mhz: float):
     """Free-space basic transmission loss, dB (d in metres)."""
-    return 32.45 + 20.0 * math.log10(f_mhz) + 20.0 * math.log10(d_m / 1000.0)
+    return 32.45 + 20.0 * np.log10(f_mhz) + 20.0 * np.log10(np.asarray(d_m) / 1000.0)
 
 
 def inverse_ccdf(q: float) -> float:
     """Standard normal deviate exceeded with probability ``q`` (Abramowitz & Stegun 26.2.23)."""
     x = 1.0 - q if q > 0.5 else q
-    t = math.sqrt(-2.0 * math.log(x))
+    t = float(np.sqrt(-2.0 * np.log(x)))
     zeta = ((0.010328 * t + 0.802853) * t + 2.515516) / (
         ((0.001308 * t + 0.189269) * t + 1.432788) * t + 1.0)
     return -(t - zeta) if q > 0.5 else t - zeta
 
 
-def ground_constants(f_mhz: float, h_sys_m: float, n_0: float, pol: int,
-                     epsilon: float, sigma: float) -> tuple[complex, float, float]:
+def ground_constants(f_mhz: float, h_sys_m, n_0: float, pol: int, epsilon: float,
+                     sigma: float) -> tuple[complex, np.ndarray, np.ndarray]:
     """Ground impedance, effective-earth curvature and surface refractivity (TN101 4.3, 4.4)."""
-    n_s = n_0 if h_sys_m == 0.0 else n_0 * math.exp(-h_sys_m / 9460.0)
-    gamma_e = GAMMA_A * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    h_sys = np.asarray(h_sys_m, dtype=float)
+    n_s = np.where(h_sys == 0.0, n_0, n_0 * np.exp(-h_sys / 9460.0))
+    gamma_e = GAMMA_A * (1.0 - 0.04665 * np.exp(n_s / 179.3))
     ep_r = complex(epsilon, 18000.0 * sigma / f_mhz)
-    z_g = cmath.sqrt(ep_r - 1.0)
+    z_g = complex(np.sqrt(ep_r - 1.0))
     if pol == 1:                    # vertical
         z_g = z_g / ep_r
     return z_g, gamma_e, n_s
 
 
-def _terrain_roughness(d_m: float, delta_h_m: float) -> float:
+def _terrain_roughness(d_m, delta_h_m):
     """Interdecile height range at distance d, Alg. (3.9)."""
-    return delta_h_m * (1.0 - 0.8 * math.exp(-d_m / 50e3))
+    return delta_h_m * (1.0 - 0.8 * np.exp(-d_m / 50e3))
 
 
-def _sigma_h(delta_h_m: float) -> float:
+def _sigma_h(delta_h_m):
     """RMS deviation of terrain from a straight fit, Alg. (3.10)."""
-    return 0.78 * delta_h_m * math.exp(-0.5 * delta_h_m ** 0.25)
+    return 0.78 * delta_h_m * np.exp(-0.5 * delta_h_m ** 0.25)
 
 
-def _fresnel(v2: float) -> float:
+def _fresnel(v2):
     """Knife-edge attenuation for Fresnel parameter v², Alg. (4.21)."""
-    if v2 < 5.76:
-        return 6.02 + 9.11 * math.sqrt(v2) - 1.27 * v2
-    return 12.953 + 10.0 * math.log10(v2)
+    return np.where(v2 < 5.76, 6.02 + 9.11 * np.sqrt(np.maximum(v2, 0.0)) - 1.27 * v2,
+                    12.953 + 10.0 * np.log10(v2))
 
 
-def _height_gain(x_km: float, k: float) -> float:
+def _height_gain(x_km, k):
     """Smooth-earth height-gain function F(x, K), Alg. (6.2)-(6.4)."""
-    if x_km < 200.0:
-        w = -math.log(k)
-        if k < 1e-5 or x_km * w ** 3 > 5495.0:
-            return -117.0 + (17.372 * math.log(x_km) if x_km > 1.0 else 0.0)
-        return 2.5e-5 * x_km ** 2 / k - 8.686 * w - 15.0
-    out = 0.05751 * x_km - 4.343 * math.log(x_km)
-    if x_km < 2000.0:
-        w = 0.0134 * x_km * math.exp(-0.005 * x_km)
-        out = (1.0 - w) * out + w * (17.372 * math.log(x_km) - 117.0)
-    return out
+    w = -np.log(k)
+    far = np.where(x_km > 1.0, 17.372 * np.log(x_km), 0.0) - 117.0
+    near = np.where((k < 1e-5) | (x_km * w ** 3 > 5495.0), far,
+                    2.5e-5 * x_km ** 2 / k - 8.686 * w - 15.0)
+    big = 0.05751 * x_km - 4.343 * np.log(x_km)
+    ww = 0.0134 * x_km * np.exp(-0.005 * x_km)
+    big = np.where(x_km < 2000.0, (1.0 - ww) * big + ww * (17.372 * np.log(x_km) - 117.0), big)
+    return np.where(x_km < 200.0, near, big)
 
 
-def _knife_edge_db(d_m: float, f_mhz: float, a_e: float, theta_los: float,
-                   d_hzn: tuple[float, float]) -> float:
+def _knife_edge_db(d_m, f_mhz: float, a_e, theta_los, d_hzn):
     """Double knife-edge attenuation, Alg. (4.19)."""
     theta = d_m / a_e - theta_los
     d_nlos = d_m - d_hzn[0] - d_hzn[1]
     c = 0.0795775 * (f_mhz / 47.7) * theta ** 2 * d_nlos
-    return sum(_fresnel(c * dh / (d_nlos + dh)) for dh in d_hzn)
+    return _fresnel(c * d_hzn[0] / (d_nlos + d_hzn[0])) + _fresnel(c * d_hzn[1] / (d_nlos + d_hzn[1]))
 
 
-def _smooth_earth_db(d_m: float, f_mhz: float, a_e: float, theta_los: float,
-                     g: PathGeometry, z_g: complex) -> float:
+def _smooth_earth_db(d_m, f_mhz: float, a_e, theta_los, g: PathGeometry, z_g: complex):
     """Vogler's three-radii smooth-earth diffraction, Alg. (4.20)."""
     theta = d_m / a_e - theta_los
     d_ml = g.d_hzn_m[0] + g.d_hzn_m[1]
@@ -131,186 +131,170 @@ def _smooth_earth_db(d_m: float, f_mhz: float, a_e: float, theta_los: float,
         k.append(kk)
         x_km.append((1.607 - kk) * c0 ** 2 * f3 * dk)
     x0 = x_km[0] + x_km[1] + x_km[2]
-    g_x = 0.05751 * x0 - 10.0 * math.log10(x0)
+    g_x = 0.05751 * x0 - 10.0 * np.log10(x0)
     return g_x - _height_gain(x_km[1], k[1]) - _height_gain(x_km[2], k[2]) - 20.0
 
 
-def _diffraction_db(d_m: float, g: PathGeometry, z_g: complex, a_e: float,
-                    theta_los: float, d_sml: float, f_mhz: float) -> float:
+def _diffraction_db(d_m, g: PathGeometry, z_g: complex, a_e, theta_los, d_sml, f_mhz: float):
     """Weighted knife-edge / smooth-earth diffraction plus clutter, Alg. (4.10)-(4.24)."""
     a_k = _knife_edge_db(d_m, f_mhz, a_e, theta_los, g.d_hzn_m)
     a_se = _smooth_earth_db(d_m, f_mhz, a_e, theta_los, g, z_g)
     sigma_h = _sigma_h(_terrain_roughness(d_sml, g.delta_h_m))
-    a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * g.h_m[0] * g.h_m[1] * f_mhz * sigma_h))
+    a_fo = np.minimum(15.0, 5.0 * np.log10(1.0 + 1e-5 * g.h_m[0] * g.h_m[1] * f_mhz * sigma_h))
     q = g.h_m[0] * g.h_m[1]
     qk = g.h_e_m[0] * g.h_e_m[1] - q
     if g.mode == MODE_P2P:
-        q += 10.0
+        q = q + 10.0
     d_ml = g.d_hzn_m[0] + g.d_hzn_m[1]
-    rough = min(_terrain_roughness(d_m, g.delta_h_m) * f_mhz / 47.7, 6283.2)
-    q = (math.sqrt(1.0 + qk / q) + (-theta_los * a_e + d_ml) / d_m) * rough
-    w = 25.1 / (25.1 + math.sqrt(q))
+    rough = np.minimum(_terrain_roughness(d_m, g.delta_h_m) * f_mhz / 47.7, 6283.2)
+    q = (np.sqrt(1.0 + qk / q) + (-theta_los * a_e + d_ml) / d_m) * rough
+    w = 25.1 / (25.1 + np.sqrt(q))
     return w * a_se + (1.0 - w) * a_k + a_fo
 
 
-def _los_db(d_m: float, g: PathGeometry, z_g: complex, m_d: float, a_d0: float,
-            d_sml: float, f_mhz: float) -> float:
+def _los_db(d_m, g: PathGeometry, z_g: complex, m_d, a_d0, d_sml, f_mhz: float):
     """Two-ray attenuation blended with extrapolated diffraction, Alg. (4.43)-(4.48)."""
     sigma_h = _sigma_h(_terrain_roughness(d_m, g.delta_h_m))
     wn = f_mhz / 47.7
     h_sum = g.h_e_m[0] + g.h_e_m[1]
-    sin_psi = h_sum / math.sqrt(d_m ** 2 + h_sum ** 2)
-    r_e = (sin_psi - z_g) / (sin_psi + z_g) * math.exp(-min(10.0, wn * sigma_h * sin_psi))
+    sin_psi = h_sum / np.sqrt(d_m ** 2 + h_sum ** 2)
+    r_e = (sin_psi - z_g) / (sin_psi + z_g) * np.exp(-np.minimum(10.0, wn * sigma_h * sin_psi))
     q = r_e.real ** 2 + r_e.imag ** 2
-    if q < 0.25 or q < sin_psi:
-        r_e = r_e * math.sqrt(sin_psi / q)
+    r_e = np.where((q < 0.25) | (q < sin_psi), r_e * np.sqrt(sin_psi / q), r_e)
     phi = wn * 2.0 * g.h_e_m[0] * g.h_e_m[1] / d_m
-    if phi > math.pi / 2.0:
-        phi = math.pi - (math.pi / 2.0) ** 2 / phi
-    rr = complex(math.cos(phi), -math.sin(phi)) + r_e
-    a_t = -10.0 * math.log10(rr.real ** 2 + rr.imag ** 2)
+    phi = np.where(phi > np.pi / 2.0, np.pi - (np.pi / 2.0) ** 2 / phi, phi)
+    rr = np.cos(phi) - 1j * np.sin(phi) + r_e
+    a_t = -10.0 * np.log10(rr.real ** 2 + rr.imag ** 2)
     a_d = m_d * d_m + a_d0
-    w = 1.0 / (1.0 + f_mhz * g.delta_h_m / max(10e3, d_sml))
+    w = 1.0 / (1.0 + f_mhz * g.delta_h_m / np.maximum(10e3, d_sml))
     return w * a_t + (1.0 - w) * a_d
 
 
-def _h0_curve(j: int, r: float) -> float:
-    a = (25.0, 80.0, 177.0, 395.0, 705.0)[j]
-    b = (24.0, 45.0, 68.0, 80.0, 105.0)[j]
-    return 10.0 * math.log10(1.0 + a / r ** 4 + b / r ** 2)
+_H0_A = np.array([25.0, 80.0, 177.0, 395.0, 705.0])
+_H0_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
 
 
-def _h0(r: float, eta_s: float) -> float:
+def _h0(r, eta_s):
     """Frequency-gain function H0(r, eta_s), Alg. (6.13), interpolated in eta_s."""
-    eta_s = min(max(eta_s, 1.0), 5.0)
-    i = int(eta_s)
+    eta_s = np.clip(eta_s, 1.0, 5.0)
+    i = eta_s.astype(int)
     q = eta_s - i
-    out = _h0_curve(i - 1, r)
-    if q != 0.0:
-        out = (1.0 - q) * out + q * _h0_curve(i, r)
-    return out
+
+    def curve(j):
+        return 10.0 * np.log10(1.0 + _H0_A[j] / r ** 4 + _H0_B[j] / r ** 2)
+
+    lower = curve(i - 1)
+    upper = curve(np.minimum(i, 4))
+    return np.where(q != 0.0, (1.0 - q) * lower + q * upper, lower)
 
 
-def _f_theta_d(td: float) -> float:
+def _f_theta_d(td):
     """Attenuation function F(theta·d), Alg. (6.9)."""
-    i = 0 if td <= 10e3 else (1 if td <= 70e3 else 2)
-    return ((133.4, 104.6, 71.8)[i] + (0.332e-3, 0.212e-3, 0.157e-3)[i] * td
-            + (-10.0, -2.5, 5.0)[i] * math.log10(td))
+    i = np.where(td <= 10e3, 0, np.where(td <= 70e3, 1, 2))
+    return (np.array([133.4, 104.6, 71.8])[i] + np.array([0.332e-3, 0.212e-3, 0.157e-3])[i] * td
+            + np.array([-10.0, -2.5, 5.0])[i] * np.log10(td))
 
 
-def _scatter_db(d_m: float, g: PathGeometry, a_e: float, n_s: float, f_mhz: float,
-                theta_los: float, h0_prev: float) -> tuple[float, float]:
+def _scatter_db(d_m, g: PathGeometry, a_e, n_s, f_mhz: float, theta_los, h0_prev):
     """Troposcatter attenuation, Alg. (4.63)-(4.67); returns (loss, H0 for the next call)."""
     wn = f_mhz / 47.7
-    if h0_prev > 15.0:
-        h_0 = h0_prev
-    else:
-        ad = g.d_hzn_m[0] - g.d_hzn_m[1]
-        rr = g.h_e_m[1] / g.h_e_m[0]
-        if ad < 0.0:
-            ad, rr = -ad, 1.0 / rr
-        theta = g.theta_hzn[0] + g.theta_hzn[1] + d_m / a_e
-        r_1 = 2.0 * wn * theta * g.h_e_m[0]
-        r_2 = 2.0 * wn * theta * g.h_e_m[1]
-        if r_1 < 0.2 and r_2 < 0.2:
-            return 1001.0, h0_prev
-        s = (d_m - ad) / (d_m + ad)
-        q = min(max(0.1, rr / s), 10.0)
-        s = max(0.1, s)
-        h_x = (d_m - ad) * (d_m + ad) * theta * 0.25 / d_m
-        eta_s = (h_x / 1.7556e3) * (1.0 + (0.031 - n_s * 2.32e-3 + n_s ** 2 * 5.67e-6)
-                                    * math.exp(-min(1.7, h_x / 8.0e3) ** 6))
-        h_00 = (_h0(r_1, eta_s) + _h0(r_2, eta_s)) / 2.0
-        h_0 = h_00 + min(h_00, 6.0 * (0.6 - math.log10(max(eta_s, 1.0)))
-                         * math.log10(s) * math.log10(q))
-        h_0 = max(h_0, 0.0)
-        if eta_s < 1.0:
-            sq2 = math.sqrt(2.0)
-            h_0 = eta_s * h_0 + (1.0 - eta_s) * 10.0 * math.log10(
-                ((1.0 + sq2 / r_1) * (1.0 + sq2 / r_2)) ** 2 * (r_1 + r_2) / (r_1 + r_2 + 2 * sq2))
-        if h_0 > 15.0 and h0_prev >= 0.0:
-            h_0 = h0_prev
+    ad = g.d_hzn_m[0] - g.d_hzn_m[1]
+    rr = g.h_e_m[1] / g.h_e_m[0]
+    rr = np.where(ad < 0.0, 1.0 / rr, rr)
+    ad = np.abs(ad)
+    theta = g.theta_hzn[0] + g.theta_hzn[1] + d_m / a_e
+    r_1 = 2.0 * wn * theta * g.h_e_m[0]
+    r_2 = 2.0 * wn * theta * g.h_e_m[1]
+    undefined = (r_1 < 0.2) & (r_2 < 0.2) & ~(h0_prev > 15.0)
+    s = (d_m - ad) / (d_m + ad)
+    q = np.clip(rr / s, 0.1, 10.0)
+    s = np.maximum(0.1, s)
+    h_x = (d_m - ad) * (d_m + ad) * theta * 0.25 / d_m
+    eta_s = (h_x / 1.7556e3) * (1.0 + (0.031 - n_s * 2.32e-3 + n_s ** 2 * 5.67e-6)
+                                * np.exp(-np.minimum(1.7, h_x / 8.0e3) ** 6))
+    h_00 = (_h0(r_1, eta_s) + _h0(r_2, eta_s)) / 2.0
+    h_0 = h_00 + np.minimum(h_00, 6.0 * (0.6 - np.log10(np.maximum(eta_s, 1.0)))
+                            * np.log10(s) * np.log10(q))
+    h_0 = np.maximum(h_0, 0.0)
+    special = 10.0 * np.log10(((1.0 + SQRT2 / r_1) * (1.0 + SQRT2 / r_2)) ** 2
+                              * (r_1 + r_2) / (r_1 + r_2 + 2 * SQRT2))
+    h_0 = np.where(eta_s < 1.0, eta_s * h_0 + (1.0 - eta_s) * special, h_0)
+    h_0 = np.where((h_0 > 15.0) & (h0_prev >= 0.0), h0_prev, h_0)
+    h_0 = np.where(h0_prev > 15.0, h0_prev, h_0)
     th = d_m / a_e - theta_los
-    loss = (_f_theta_d(th * d_m) + 10.0 * math.log10(wn * 47.7 * th ** 4)
-            - 0.1 * (n_s - 301.0) * math.exp(-th * d_m / 40e3) + h_0)
-    return loss, h_0
+    loss = (_f_theta_d(th * d_m) + 10.0 * np.log10(wn * 47.7 * th ** 4)
+            - 0.1 * (n_s - 301.0) * np.exp(-th * d_m / 40e3) + h_0)
+    return np.where(undefined, 1001.0, loss), np.where(undefined, h0_prev, h_0)
 
 
-def _check_ranges(gamma_e: float, n_s: float, z_g: complex) -> None:
-    if not 150.0 <= n_s <= 400.0:
-        raise ItmError(f"surface refractivity {n_s:.1f} N-units is outside 150–400")
-    if not 4_000_000 <= 1.0 / gamma_e <= 13_333_333:
+def _check_ranges(gamma_e, n_s, z_g: complex) -> None:
+    if np.any((n_s < 150.0) | (n_s > 400.0)):
+        raise ItmError("surface refractivity outside 150–400 N-units (check n0 and the "
+                       "terrain heights)")
+    a_e = 1.0 / gamma_e
+    if np.any((a_e < 4_000_000) | (a_e > 13_333_333)):
         raise ItmError("effective earth radius outside 4,000–13,333 km")
     if z_g.real <= abs(z_g.imag):
         raise ItmError("ground impedance out of range: check epsilon and sigma")
 
 
-def _los_coefficients(g: PathGeometry, z_g: complex, m_d: float, a_d0: float,
-                      d_sml: float, f_mhz: float) -> tuple[float, float, float]:
+def _los_coefficients(g: PathGeometry, z_g: complex, m_d, a_d0, d_sml, f_mhz: float):
     """Line-of-sight fit A_o + k1·d + k2·ln d through A0, A1 and A(d_sML), Alg. (4.27)-(4.40)."""
     d_ml = g.d_hzn_m[0] + g.d_hzn_m[1]
     a_sml = d_sml * m_d + a_d0
     d_0 = 0.04 * f_mhz * g.h_e_m[0] * g.h_e_m[1]
-    if a_d0 >= 0.0:
-        d_0 = min(d_0, 0.5 * d_ml)
-        d_1 = d_0 + 0.25 * (d_ml - d_0)
-    else:
-        d_1 = max(-a_d0 / m_d, 0.25 * d_ml)
+    pos = a_d0 >= 0.0
+    d_0 = np.where(pos, np.minimum(d_0, 0.5 * d_ml), d_0)
+    d_1 = np.where(pos, d_0 + 0.25 * (d_ml - d_0), np.maximum(-a_d0 / m_d, 0.25 * d_ml))
     a_1 = _los_db(d_1, g, z_g, m_d, a_d0, d_sml, f_mhz)
-    flag, k_1, k_2 = False, 0.0, 0.0
-    if d_0 < d_1:
-        a_0 = _los_db(d_0, g, z_g, m_d, a_d0, d_sml, f_mhz)
-        q = math.log(d_sml / d_0)
-        k_2 = max(0.0, ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
-                  / ((d_sml - d_0) * math.log(d_1 / d_0) - (d_1 - d_0) * q))
-        flag = a_d0 > 0.0 or k_2 > 0.0
-        if flag:
-            k_1 = (a_sml - a_0 - k_2 * q) / (d_sml - d_0)
-            if k_1 < 0.0:
-                k_1 = 0.0
-                k_2 = max(a_sml - a_0, 0.0) / q
-                if k_2 == 0.0:
-                    k_1 = m_d
-    if not flag:
-        k_1 = max(a_sml - a_1, 0.0) / (d_sml - d_1)
-        k_2 = 0.0
-        if k_1 == 0.0:
-            k_1 = m_d
-    a_o = a_sml - k_1 * d_sml - k_2 * math.log(d_sml)
+    a_0 = _los_db(d_0, g, z_g, m_d, a_d0, d_sml, f_mhz)
+    q = np.log(d_sml / d_0)
+    k_2 = np.maximum(0.0, ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
+                     / ((d_sml - d_0) * np.log(d_1 / d_0) - (d_1 - d_0) * q))
+    flag = (d_0 < d_1) & ((a_d0 > 0.0) | (k_2 > 0.0))
+    k_1 = (a_sml - a_0 - k_2 * q) / (d_sml - d_0)
+    neg = k_1 < 0.0
+    k_2 = np.where(neg, np.maximum(a_sml - a_0, 0.0) / q, k_2)
+    k_1 = np.where(neg, np.where(k_2 == 0.0, m_d, 0.0), k_1)
+    k_1_two = np.maximum(a_sml - a_1, 0.0) / (d_sml - d_1)
+    k_1_two = np.where(k_1_two == 0.0, m_d, k_1_two)
+    k_1 = np.where(flag, k_1, k_1_two)
+    k_2 = np.where(flag, k_2, 0.0)
+    a_o = a_sml - k_1 * d_sml - k_2 * np.log(d_sml)
     return a_o, k_1, k_2
 
 
-def reference_attenuation_db(g: PathGeometry, f_mhz: float, z_g: complex, gamma_e: float,
-                             n_s: float) -> float:
+def reference_attenuation_db(g: PathGeometry, f_mhz: float, z_g: complex, gamma_e, n_s):
     """Median attenuation relative to free space, A_ref (Alg. §4), never below 0 dB."""
     _check_ranges(gamma_e, n_s, z_g)
-    a_e = 1.0 / gamma_e
-    d_sml = sum(math.sqrt(2.0 * h * a_e) for h in g.h_e_m)
+    with np.errstate(all="ignore"):
+        return _reference_attenuation(g, f_mhz, z_g, 1.0 / gamma_e, n_s)
+
+
+def _reference_attenuation(g: PathGeometry, f_mhz: float, z_g: complex, a_e, n_s):
+    d_sml = np.sqrt(2.0 * g.h_e_m[0] * a_e) + np.sqrt(2.0 * g.h_e_m[1] * a_e)
     d_ml = g.d_hzn_m[0] + g.d_hzn_m[1]
-    theta_los = -max(g.theta_hzn[0] + g.theta_hzn[1], -d_ml / a_e)
+    theta_los = -np.maximum(g.theta_hzn[0] + g.theta_hzn[1], -d_ml / a_e)
     scale = (a_e ** 2 / f_mhz) ** THIRD
-    d_3 = max(d_sml, d_ml + 5.0 * scale)
+    d_3 = np.maximum(d_sml, d_ml + 5.0 * scale)
     d_4 = d_3 + 10.0 * scale
     a_3 = _diffraction_db(d_3, g, z_g, a_e, theta_los, d_sml, f_mhz)
     a_4 = _diffraction_db(d_4, g, z_g, a_e, theta_los, d_sml, f_mhz)
     m_d = (a_4 - a_3) / (d_4 - d_3)
     a_d0 = a_3 - m_d * d_3
     d = g.d_m
-    if d < d_sml:
-        a_o, k_1, k_2 = _los_coefficients(g, z_g, m_d, a_d0, d_sml, f_mhz)
-        return max(a_o + k_1 * d + k_2 * math.log(d), 0.0)
+    a_o, k_1, k_2 = _los_coefficients(g, z_g, m_d, a_d0, d_sml, f_mhz)
+    a_los = a_o + k_1 * d + k_2 * np.log(d)
     d_5, d_6 = d_ml + 200e3, d_ml + 400e3
-    a_6, h0 = _scatter_db(d_6, g, a_e, n_s, f_mhz, theta_los, -1.0)
+    a_6, h0 = _scatter_db(d_6, g, a_e, n_s, f_mhz, theta_los, np.full_like(d, -1.0))
     a_5, _ = _scatter_db(d_5, g, a_e, n_s, f_mhz, theta_los, h0)
-    if a_5 < 1000.0:
-        m_s = (a_6 - a_5) / 200e3
-        d_x = max(d_sml, d_ml + 1.088 * scale * math.log(f_mhz),
-                  (a_5 - a_d0 - m_s * d_5) / (m_d - m_s))
-        a_s0 = (m_d - m_s) * d_x + a_d0
-    else:
-        m_s, a_s0, d_x = m_d, a_d0, 10e6
-    a_ref = m_s * d + a_s0 if d > d_x else m_d * d + a_d0
-    return max(a_ref, 0.0)
+    ok = a_5 < 1000.0
+    m_s = np.where(ok, (a_6 - a_5) / 200e3, m_d)
+    d_x = np.where(ok, np.maximum(np.maximum(d_sml, d_ml + 1.088 * scale * np.log(f_mhz)),
+                                  (a_5 - a_d0 - m_s * d_5) / (m_d - m_s)), 10e6)
+    a_s0 = np.where(ok, (m_d - m_s) * d_x + a_d0, a_d0)
+    a_beyond = np.where(d > d_x, m_s * d + a_s0, m_d * d + a_d0)
+    return np.maximum(np.where(d < d_sml, a_los, a_beyond), 0.0)
 
 
 # Climate tables, Alg. Table 5.1 / TN101 Fig. 10.13 (climates 1..7)
@@ -337,16 +321,16 @@ _F_PLUS = ((1.0, 0.93, 1.0, 0.93, 0.93, 1.0, 1.0), (0.0, 0.31, 0.0, 0.19, 0.31, 
            (0.0, 2.00, 0.0, 1.79, 2.00, 0.0, 0.0))
 
 
-def _curve(table: tuple, c: int, d_e: float) -> float:
+def _curve(table: tuple, c: int, d_e):
     """TN101's asymptotic climate curve, Alg. (5.5)."""
     c1, c2, x1, x2, x3 = (row[c] for row in table)
     r = (d_e / x1) ** 2
     return (c1 + c2 / (1.0 + ((d_e - x2) / x3) ** 2)) * r / (1.0 + r)
 
 
-def _sigma_t(c: int, d_e: float, wn: float, z_t: float) -> float:
+def _sigma_t(c: int, d_e, wn: float, z_t: float):
     """Time variability spread for deviate z_t, Alg. (5.6)-(5.8)."""
-    q = math.log(0.133 * wn)
+    q = float(np.log(0.133 * wn))
     g_m = _F_MINUS[0][c] + _F_MINUS[1][c] / ((_F_MINUS[2][c] * q) ** 2 + 1.0)
     g_p = _F_PLUS[0][c] + _F_PLUS[1][c] / ((_F_PLUS[2][c] * q) ** 2 + 1.0)
     s_minus = _curve(_SIG_MINUS, c, d_e) * g_m
@@ -359,10 +343,13 @@ def _sigma_t(c: int, d_e: float, wn: float, z_t: float) -> float:
     return s_td + (s_plus - s_td) * _Z_D[c] / z_t
 
 
-def variability_db(time_pct: float, location_pct: float, situation_pct: float,
-                   h_e_m: tuple[float, float], delta_h_m: float, f_mhz: float, d_m: float,
-                   a_ref_db: float, climate: int, mdvar: int) -> float:
-    """Attenuation below free space at the requested quantiles, Alg. §5 (A_ref adjusted)."""
+def variability_db(time_pct: float, location_pct: float, situation_pct: float, h_e_m,
+                   delta_h_m, f_mhz: float, d_m, a_ref_db, climate: int, mdvar: int):
+    """Attenuation below free space at the requested quantiles, Alg. §5 (A_ref adjusted).
+
+    ``h_e_m`` is the pair of effective heights (each an array over paths, like ``d_m``,
+    ``delta_h_m`` and ``a_ref_db``); the percentages, climate and mode are shared.
+    """
     if climate not in range(1, 8):
         raise ItmError(f"climate {climate} is not one of 1..7")
     z_t = inverse_ccdf(time_pct / 100.0)
@@ -370,11 +357,12 @@ def variability_db(time_pct: float, location_pct: float, situation_pct: float,
     z_s = inverse_ccdf(situation_pct / 100.0)
     c = climate - 1
     wn = f_mhz / 47.7
-    d_ex = (math.sqrt(2 * A_9000 * h_e_m[0]) + math.sqrt(2 * A_9000 * h_e_m[1])
+    d_m = np.asarray(d_m, dtype=float)
+    d_ex = (np.sqrt(2 * A_9000 * h_e_m[0]) + np.sqrt(2 * A_9000 * h_e_m[1])
             + (575.7e12 / wn) ** THIRD)
-    d_e = 130e3 * d_m / d_ex if d_m < d_ex else 130e3 + d_m - d_ex
+    d_e = np.where(d_m < d_ex, 130e3 * d_m / d_ex, 130e3 + d_m - d_ex)
     mode = mdvar
-    sigma_s = 0.0 if mode >= 20 else 5.0 + 3.0 * math.exp(-d_e / 100e3)
+    sigma_s = 0.0 if mode >= 20 else 5.0 + 3.0 * np.exp(-d_e / 100e3)
     mode = mode - 20 if mode >= 20 else mode
     no_location = mode >= 10
     mode = mode - 10 if no_location else mode
@@ -397,14 +385,12 @@ def variability_db(time_pct: float, location_pct: float, situation_pct: float,
     y_t = sigma_t * z_t
     y_s2 = sigma_s ** 2 + y_t ** 2 / (7.8 + z_s ** 2) + y_l ** 2 / (24.0 + z_s ** 2)
     if mode == 0:
-        y_r, y_s = 0.0, math.sqrt(sigma_t ** 2 + sigma_l ** 2 + y_s2) * z_s
+        y_r, y_s = 0.0, np.sqrt(sigma_t ** 2 + sigma_l ** 2 + y_s2) * z_s
     elif mode == 1:
-        y_r, y_s = y_t, math.sqrt(sigma_l ** 2 + y_s2) * z_s
+        y_r, y_s = y_t, np.sqrt(sigma_l ** 2 + y_s2) * z_s
     elif mode == 2:
-        y_r, y_s = math.sqrt(sigma_t ** 2 + sigma_l ** 2) * z_t, math.sqrt(y_s2) * z_s
+        y_r, y_s = np.sqrt(sigma_t ** 2 + sigma_l ** 2) * z_t, np.sqrt(y_s2) * z_s
     else:
-        y_r, y_s = y_t + y_l, math.sqrt(y_s2) * z_s
+        y_r, y_s = y_t + y_l, np.sqrt(y_s2) * z_s
     out = a_ref_db - v_med - y_r - y_s
-    if out < 0.0:
-        out = out * (29.0 - out) / (29.0 - 10.0 * out)
-    return out
+    return np.where(out < 0.0, out * (29.0 - out) / (29.0 - 10.0 * out), out)
