@@ -116,6 +116,23 @@ def test_many_matches_single_and_reports_speed():
     assert elapsed < 30.0                            # 300 paths; measured ≈ 0.2 s
 
 
+def test_receiver_step_gives_the_same_losses_at_fewer_points():
+    _, ridge = _ridge_profiles()
+    every = itm_p2p_loss_many(30.0, 1.5, ridge[None, :], 50.0)[0]
+    fourth = itm_p2p_loss_many(30.0, 1.5, ridge[None, :], 50.0, receiver_step=4)[0]
+    assert np.isfinite(fourth).sum() == (ridge.size - 1) // 4
+    np.testing.assert_allclose(fourth[4::4], every[4::4], atol=1e-9)
+    assert np.isnan(fourth[1:4]).all()
+
+
+def test_missing_terrain_ends_the_radial():
+    _, ridge = _ridge_profiles()
+    holed = ridge.copy()
+    holed[30] = np.nan
+    out = itm_p2p_loss_many(30.0, 1.5, holed[None, :], 50.0)[0]
+    assert np.isfinite(out[1:30]).all() and np.isnan(out[30:]).all()
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(climate=8), "climate"),
     (dict(freq_mhz=10.0), "freq_mhz"),

@@ -110,13 +110,15 @@ def _horizons(z: np.ndarray, xi: float, ks: np.ndarray, a_e: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         t_rx = (z[cols][None, :] - z_rx[:, None]) / d_back - d_back / a2
     rows = np.arange(ks.size)
-    for j, (t, dist) in enumerate(((t_tx, np.broadcast_to(d_i, t_tx.shape)), (t_rx, d_back))):
-        t = np.where(inside, t, -np.inf)
+    outside = ~inside
+    for j, (t, dist) in enumerate(((t_tx, None), (t_rx, d_back))):
+        t[outside] = -np.inf
         best = np.argmax(t, axis=1)
         value = t[rows, best]
         better = value > theta[j]
         theta[j] = np.where(better, value, theta[j])
-        d_hzn[j] = np.where(better, dist[rows, best], d_hzn[j])
+        far = d_i[best] if dist is None else dist[rows, best]
+        d_hzn[j] = np.where(better, far, d_hzn[j])
     return theta, d_hzn
 
 
@@ -293,14 +295,17 @@ def itm_p2p_loss_many(h_tx_m: float, h_rx_m: float, elevations_m: np.ndarray,
                       spacing_m: float, climate: int = 5, n0: float = 301.0,
                       freq_mhz: float = 900.0, pol: int = 1, epsilon: float = 15.0,
                       sigma: float = 0.005, mdvar: int = 12, time_pct: float = 50.0,
-                      location_pct: float = 50.0, situation_pct: float = 50.0) -> np.ndarray:
+                      location_pct: float = 50.0, situation_pct: float = 50.0,
+                      receiver_step: int = 1) -> np.ndarray:
     """Loss (dB) from one transmitter to every point along each radial profile.
 
     ``elevations_m`` has shape (radials, samples): sample 0 is under the transmitter and
     sample k is k·``spacing_m`` away. Returns an array of the same shape: entry k is what
     :func:`itm_p2p_loss_db` gives over the profile of samples 0..k; column 0 (the
-    transmitter itself) and everything from a missing (NaN) sample on are NaN. All points
-    of a radial are computed at once (arrays of radial length²). Defaults are
+    transmitter itself) and everything from a missing (NaN) sample on are NaN; with
+    ``receiver_step`` s > 1, only every s-th sample is a receiver (the others are NaN; the
+    terrain between still counts). All receivers of a radial are computed at once (arrays
+    of receivers × samples). Defaults are
     mobile-service values (continental temperate, vertical polarisation, average ground,
     ``mdvar`` 12 = mobile without location variability, medians).
     """
@@ -308,6 +313,8 @@ def itm_p2p_loss_many(h_tx_m: float, h_rx_m: float, elevations_m: np.ndarray,
                   (time_pct, location_pct, situation_pct))
     if not spacing_m > 0:
         raise ItmError(f"spacing_m = {spacing_m} must be positive")
+    if int(receiver_step) < 1:
+        raise ItmError(f"receiver_step = {receiver_step} must be a whole number ≥ 1")
     z = np.atleast_2d(np.asarray(elevations_m, dtype=float))
     out = np.full(z.shape, np.nan)
     h = (float(h_tx_m), float(h_rx_m))
@@ -316,8 +323,10 @@ def itm_p2p_loss_many(h_tx_m: float, h_rx_m: float, elevations_m: np.ndarray,
         last = (bad[0] if bad.size else z.shape[1]) - 1
         if last < 1:
             continue
-        ks = np.arange(1, last + 1)
-        out[r, 1:last + 1] = _p2p_paths(h, z[r, :last + 1], float(spacing_m), ks, climate,
+        ks = np.arange(int(receiver_step), last + 1, int(receiver_step))
+        if ks.size == 0:
+            continue
+        out[r, ks] = _p2p_paths(h, z[r, :last + 1], float(spacing_m), ks, climate,
                                         n0, freq_mhz, pol, epsilon, sigma, mdvar,
                                         (time_pct, location_pct, situation_pct))
     return out
