@@ -32,6 +32,9 @@ import numpy as np
 import pandas as pd
 from affine import Affine
 
+# ITM (Longley-Rice, issue 16) lives in gisapp.analysis.itm; re-exported with the other models
+from gisapp.analysis.itm import itm_area_loss_db as itm_area_loss_db
+from gisapp.analysis.itm import itm_p2p_loss_db as itm_p2p_loss_db
 from gisapp.errors import InputError, MissingColumnError
 from gisapp.planning_config import PropagationSettings
 from gisapp.schema import layer_key
