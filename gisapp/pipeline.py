@@ -43,7 +43,7 @@ from gisapp.errors import (
     DuplicateIdError, InputError, InvalidGeometryError, NoOverlapError,
 )
 from gisapp.io import export
-from gisapp.io.raster import open_raster
+from gisapp.io.raster import RasterBand, bounds_in, open_raster, read_band
 from gisapp.io.tables import read_table, require_columns
 from gisapp.io.vector import read_vector
 from gisapp.parallel import n_threads
@@ -364,8 +364,8 @@ def _read_raster(path: Path, *, role: str, cfg: RunConfig,
     (messages name the layer). With ``villages``, only the window under them is read (a
     national raster used for one province costs the province's pixels)."""
     with open_raster(path, role=role, max_mb=cfg.options.max_file_mb) as ds:
-        bounds = None if villages is None else zonal.bounds_in(villages, ds.crs)
-        return zonal.read_band(ds, bounds=bounds)
+        bounds = None if villages is None else bounds_in(villages, ds.crs)
+        return read_band(ds, bounds=bounds)
 
 
 def _require_cells(index: zonal.ZonalIndex, *, path: Path, role: str) -> None:
@@ -515,8 +515,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                 weights = None
                 if cfg.population_raster is not None and len(index.cell):
                     # people on the pixels villages touch (not a whole warped grid)
-                    weights = zonal.people_on_cells(cfg.population_raster.path, index.grid,
-                                                    index.cell)
+                    weights = zonal.people_on_cells(RasterBand(cfg.population_raster.path),
+                                                    index.grid, index.cell)
                 grid_cache[gkey] = (index, weights)
             index, weights = grid_cache[gkey]
             if len(index.cell) == 0:

@@ -114,7 +114,7 @@ def test_assess_rereads_nothing_and_reranks(demo_measured, monkeypatch):
 
     monkeypatch.setattr(pipeline, "read_vector", boom)
     monkeypatch.setattr(pipeline, "read_table", boom)
-    monkeypatch.setattr(pipeline.zonal, "read_band", boom)
+    monkeypatch.setattr(pipeline, "read_band", boom)
     cfg = demo_measured.config
     a = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["people_first"]))
     b = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["remote_first"]))
