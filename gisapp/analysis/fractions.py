@@ -16,8 +16,12 @@ from gisapp.errors import InputError
 from gisapp.parallel import parallel_map
 from gisapp.progress import Progress
 
+__all__ = ["check_grid", "polygon_cells", "point_cells"]
 
-def _check_grid(transform: Affine, shape: tuple[int, int], *, path: object = None) -> None:
+
+def check_grid(transform: Affine, shape: tuple[int, int], *, path: object = None) -> None:
+    """Raise :class:`~gisapp.errors.InputError` unless the grid is north-up, unrotated and
+    has pixels (what the exact fractions assume)."""
     if transform.b != 0 or transform.d != 0:
         raise InputError("rotated rasters are not supported; warp the raster to a north-up "
                          "grid first (gdalwarp)", path=path)
@@ -31,12 +35,12 @@ def _check_grid(transform: Affine, shape: tuple[int, int], *, path: object = Non
 # --- exact pixel fractions ---------------------------------------------------------
 
 
-#: cells of village bounding boxes handled at once by :func:`_polygon_cells` (1e6: the
+#: cells of village bounding boxes handled at once by :func:`polygon_cells` (1e6: the
 #: working arrays stay in cache; 4e6 was twice as slow, 2.5e5 slower again)
 _CHUNK_CELLS = 1_000_000
 
 
-def _polygon_cells(
+def polygon_cells(
     geoms: np.ndarray, positions: np.ndarray, grid: Grid, progress: Progress | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(position, flat cell, fraction) of polygons on a north-up grid: exact, in numpy.
@@ -131,7 +135,7 @@ def _chunk_cells(
     X: np.ndarray, Y: np.ndarray, e: np.ndarray, ev: np.ndarray, a: int, b: int,
     c0: np.ndarray, c1: np.ndarray, r0: np.ndarray, r1: np.ndarray, w: np.ndarray, h: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fractions for villages a … b-1 (see :func:`_polygon_cells`)."""
+    """Fractions for villages a … b-1 (see :func:`polygon_cells`)."""
     x0, y0, x1, y1 = X[e], Y[e], X[e + 1], Y[e + 1]
     dx, dy = x1 - x0, y1 - y0
     ix, tx = _crossings(x0, x1, dx)
@@ -182,7 +186,7 @@ def _chunk_cells(
 
 
 
-def _point_cells(
+def point_cells(
     xs: np.ndarray, ys: np.ndarray, grid: Grid
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flat cell index of the pixel containing each point; ``ok`` False outside the grid."""

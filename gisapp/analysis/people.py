@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from gisapp.analysis.fractions import _check_grid, _polygon_cells
+from gisapp.analysis.fractions import check_grid, polygon_cells
 from gisapp.crs import Grid
 from gisapp.parallel import parallel_map
 
@@ -104,11 +104,11 @@ def people_on_cells(
     out = np.full(len(cells), np.nan)
     if not len(cells):
         return out
-    _check_grid(grid.transform, grid.shape)
+    check_grid(grid.transform, grid.shape)
     if grid.crs is not None and not isinstance(grid.crs, CRS):
         grid = Grid(grid.transform, grid.shape, CRS.from_user_input(grid.crs))
     pop = population.grid
-    _check_grid(pop.transform, pop.shape, path=getattr(population, "path", None))
+    check_grid(pop.transform, pop.shape, path=getattr(population, "path", None))
     same = (grid.crs is None or pop.crs is None) or grid.crs.equals(pop.crs)
     rows, cols = np.divmod(cells, grid.shape[1])
     if same:
@@ -177,7 +177,7 @@ def _people_other_crs(population: BandSource, pop: Grid, grid: Grid, cells: np.n
     if len(pos):
         # the exact share of every population pixel inside each quadrilateral, on the
         # population raster's own grid (so a pixel's value does not depend on the others)
-        v, cell, frac = _polygon_cells(quads[pos], pos, pop)
+        v, cell, frac = polygon_cells(quads[pos], pos, pop)
         if len(cell):
             pr, pc = np.divmod(cell, pop.shape[1])
             r0, c0 = int(pr.min()), int(pc.min())

@@ -8,7 +8,7 @@ same grid (another carrier × technology, another threshold) is a handful of
 ``numpy.bincount`` calls.
 
 Coverage fractions are exact — the share of each pixel's area that lies inside the
-polygon, computed in numpy from the rings (:func:`gisapp.analysis.fractions._polygon_cells`,
+polygon, computed in numpy from the rings (:func:`~gisapp.analysis.fractions.polygon_cells`,
 float64; it agrees with exactextract to exactextract's float32 precision) — not "pixel
 centre in polygon", so a village smaller than a pixel still gets its share. Points get the
 pixel containing them with fraction 1. Null, empty and non-areal/non-point geometries get no
@@ -33,7 +33,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from gisapp.analysis.fractions import _check_grid, _point_cells, _polygon_cells
+from gisapp.analysis.fractions import check_grid, point_cells, polygon_cells
 from gisapp.analysis.people import ArrayBand, people_on_cells
 from gisapp.crs import Grid, check_crs
 from gisapp.errors import InputError
@@ -99,7 +99,7 @@ class ZonalIndex:
         ZonalIndex
         """
         shape = (int(shape[0]), int(shape[1]))
-        _check_grid(transform, shape)
+        check_grid(transform, shape)
         grid_crs = None if crs is None else CRS.from_user_input(crs)
         grid = Grid(transform, shape, grid_crs)
         geoms = villages.geometry if isinstance(villages, gpd.GeoDataFrame) else villages
@@ -123,7 +123,7 @@ class ZonalIndex:
         parts_v, parts_c, parts_f = [], [], []
         poly_pos = np.flatnonzero(is_poly)
         if len(poly_pos):
-            pv, pc, pf = _polygon_cells(arr[poly_pos], poly_pos, grid, progress)
+            pv, pc, pf = polygon_cells(arr[poly_pos], poly_pos, grid, progress)
             keep = pf > 0
             parts_v.append(pv[keep])
             parts_c.append(pc[keep])
@@ -131,7 +131,7 @@ class ZonalIndex:
         pt_pos = np.flatnonzero(is_point)
         if len(pt_pos):
             pts, owner = shapely.get_parts(arr[pt_pos], return_index=True)
-            cell, ok = _point_cells(shapely.get_x(pts), shapely.get_y(pts), grid)
+            cell, ok = point_cells(shapely.get_x(pts), shapely.get_y(pts), grid)
             v = pt_pos[owner][ok]
             c = cell[ok]
             # a MultiPoint with two points in one pixel counts that pixel once

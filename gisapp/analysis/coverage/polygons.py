@@ -17,7 +17,7 @@ from gisapp.analysis.coverage.common import (
     _same_metric_crs,
 )
 from gisapp.analysis.coverage.pieces import _elementwise, _layer_cut, _valid_polygons
-from gisapp.analysis.fractions import _polygon_cells
+from gisapp.analysis.fractions import polygon_cells
 from gisapp.analysis.zonal import Grid, ZonalIndex
 from gisapp.errors import InputError
 
@@ -302,7 +302,7 @@ def _pop_share(index: ZonalIndex, pop_values: np.ndarray, v_whole: np.ndarray,
             geo = geo.to_crs(index.crs)
         arr = _geom_array(geo)
         good = np.isin(shapely.get_type_id(arr), _AREA_TYPES) & ~shapely.is_empty(arr)
-        v, cells, fr = _polygon_cells(arr[good], village[good],
+        v, cells, fr = polygon_cells(arr[good], village[good],
                                       Grid(index.transform, index.shape, index.crs))
         # (village, cell) → fraction (summed over a cut village's tiles), looked up for
         # the index's pairs
