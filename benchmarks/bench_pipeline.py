@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from gisapp import pipeline
-from gisapp.analysis import zonal
+from gisapp.io import raster as raster_io
 from gisapp.config import WEIGHT_PRESETS, load_config
 from gisapp.demo import generate_demo
 from gisapp.io import export
@@ -34,10 +34,10 @@ def read_only(cfg) -> None:
     for c in cfg.coverage:
         read_vector(c.path, layer=c.layer, crs=c.crs)
     for r in cfg.signal_rasters:
-        zonal.read_band(r.path)
+        raster_io.read_band(r.path)
     for r in (cfg.population_raster, cfg.electricity.lights):
         if r is not None:
-            zonal.read_band(r.path)
+            raster_io.read_band(r.path)
     t = cfg.towers
     if t is not None:
         read_vector(t.path, layer=t.layer, lon=t.lon, lat=t.lat, crs=t.crs)

@@ -88,7 +88,8 @@ def against_overlay(n_villages: int, n_discs: int, vertices: int, repeat: int) -
 
 
 def national(folder: Path, repeat: int) -> None:
-    from gisapp.analysis.zonal import ZonalIndex, read_band
+    from gisapp.analysis.zonal import ZonalIndex
+    from gisapp.io.raster import read_band
     from gisapp.config import load_config
     from gisapp.crs import metric_crs, to_metric
     from gisapp.io.vector import read_vector

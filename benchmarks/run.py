@@ -108,6 +108,7 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
     from gisapp import pipeline
     from gisapp.analysis import coverage as cov
     from gisapp.analysis import infrastructure, scoring, zonal
+    from gisapp.io import raster as raster_io
     from gisapp.config import load_config
     from gisapp.crs import metric_crs, to_metric
     from gisapp.io import export
@@ -133,7 +134,7 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
                       floor=floor_total))
 
     first = cfg.signal_rasters[0]
-    dbm, transform, rcrs = zonal.read_band(first.path)
+    dbm, transform, rcrs = raster_io.read_band(first.path)
     index, _ = T.time("zonal: index villages on the grid (once)",
                       lambda: zonal.ZonalIndex.build(vil, transform=transform, shape=dbm.shape, crs=rcrs),
                       floor=floors[first.path])
@@ -148,7 +149,7 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
         for _ in range(2):
             floor = min(floor, _floor_read(lay.path))
             t0 = time.perf_counter()
-            d, _, _ = zonal.read_band(lay.path)
+            d, _, _ = raster_io.read_band(lay.path)
             cov.raster_coverage(index, d, threshold_dbm=-100.0, centres=centres)
             best = min(best, time.perf_counter() - t0)
             del d
@@ -162,7 +163,7 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
     # baselines for raster statistics: a mean of one layer
     import exactextract
 
-    ours_mean = index.mean(zonal.read_band(first.path)[0])
+    ours_mean = index.mean(raster_io.read_band(first.path)[0])
     k = SUBSAMPLE["exactextract"] if national else n
     sub = _sub(n, k)
     t0 = time.perf_counter()
@@ -193,7 +194,7 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
     pr = cfg.population_raster
 
     def pop():  # noqa: ANN202
-        pv, pt, pc = zonal.read_band(pr.path)
+        pv, pt, pc = raster_io.read_band(pr.path)
         pidx = zonal.ZonalIndex.build(vil, transform=pt, shape=pv.shape, crs=pc)
         return pidx, pv, pidx.sum(pv)
     (pidx, pv, _), _ = T.time("population: index + sum", pop)
@@ -205,11 +206,11 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
     with rasterio.open(first.path) as ds:
         sgrid = zonal.Grid.of(ds)
     t0 = time.perf_counter()
-    warped = zonal.resample_to(pr.path, transform=sgrid.transform, shape=sgrid.shape,
-                               crs=sgrid.crs, resampling="sum").reshape(-1)[index.cell]
+    warped = raster_io.resample_to(pr.path, transform=sgrid.transform, shape=sgrid.shape,
+                                   crs=sgrid.crs, resampling="sum").reshape(-1)[index.cell]
     t_warp = time.perf_counter() - t0
     people, _ = T.time("population weights on the signal pixels",
-                       lambda: zonal.people_on_cells(pr.path, sgrid, index.cell),
+                       lambda: zonal.people_on_cells(raster_io.RasterBand(pr.path), sgrid, index.cell),
                        baseline=t_warp, baseline_name="GDAL sum warp onto the whole grid",
                        note="then gathered at the same pixels")
     both = np.isfinite(warped) & np.isfinite(people) & (warped > 1.0)

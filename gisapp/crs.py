@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +19,7 @@ from pyproj import CRS
 
 from gisapp.errors import CRSMismatchError, MissingCRSError
 
-__all__ = ["metric_crs", "to_metric", "check_crs", "pixel_index", "VN2000_CRS"]
+__all__ = ["metric_crs", "to_metric", "check_crs", "pixel_index", "Grid", "VN2000_CRS"]
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +129,30 @@ def pixel_index(
         rows, cols = shape
         ok &= (row >= 0) & (row < rows) & (col >= 0) & (col < cols)
     return row, col, ok
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A raster grid: affine ``transform``, ``shape`` (rows, cols) and ``crs``."""
+
+    transform: Affine
+    shape: tuple[int, int]
+    crs: CRS | None
+
+    @classmethod
+    def of(cls, dataset: Any) -> Grid:
+        """The grid of an open raster dataset (anything with ``transform``, ``height``,
+        ``width`` and ``crs``)."""
+        crs = None if dataset.crs is None else CRS.from_user_input(dataset.crs)
+        return cls(dataset.transform, (dataset.height, dataset.width), crs)
+
+    def same_as(self, other: Grid, *, tol: float = 1e-6) -> bool:
+        """True when both grids have the same shape, CRS and (within ``tol`` × pixel) transform."""
+        if tuple(self.shape) != tuple(other.shape):
+            return False
+        if (self.crs is None) != (other.crs is None):
+            return False
+        if self.crs is not None and not self.crs.equals(other.crs):
+            return False
+        px = max(abs(self.transform.a), abs(self.transform.e))
+        return all(abs(a - b) <= tol * px for a, b in zip(self.transform[:6], other.transform[:6]))

@@ -73,6 +73,7 @@ from rasterio.features import rasterize, shapes
 from scipy import ndimage
 
 from gisapp import __version__
+from gisapp.crs import pixel_index
 from gisapp.config import (
     CoverageLayer,
     ElectricityLayers,
@@ -149,8 +150,7 @@ def _coarse_transform() -> Affine:
 
 def _sample(arr: np.ndarray, transform: Affine, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Nearest-pixel values of ``arr`` at coordinates ``x``, ``y`` (clipped to the array)."""
-    col = np.floor((np.asarray(x) - transform.c) / transform.a).astype(np.int64)
-    row = np.floor((np.asarray(y) - transform.f) / transform.e).astype(np.int64)
+    row, col, _ = pixel_index(transform, x, y)
     col = np.clip(col, 0, arr.shape[1] - 1)
     row = np.clip(row, 0, arr.shape[0] - 1)
     return arr[row, col]
@@ -447,8 +447,8 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2025, n_villages: int = 15
     popr = per_pix[ids]
     lon_v, lat_v = to_wgs.transform(vx, vy)
     if (~has_pix).any():   # tiny villages with no pixel centre: all people on the centre pixel
-        c = np.clip(((lon_v - lon_min) / pres).astype(int), 0, pshape[1] - 1)
-        r = np.clip(((lat_max - lat_v) / pres).astype(int), 0, pshape[0] - 1)
+        r, c, _ = pixel_index(pop_t, lon_v, lat_v)
+        r, c = np.clip(r, 0, pshape[0] - 1), np.clip(c, 0, pshape[1] - 1)
         np.add.at(popr, (r[~has_pix], c[~has_pix]), pop[~has_pix])
     _write_tif(out / "population.tif", popr.astype(np.float32), pop_t, WGS84, nodata=None,
                description="people per pixel")
@@ -462,8 +462,8 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2025, n_villages: int = 15
     no_power[np.argsort(-score, kind="stable")[:n_no]] = True
 
     light = np.zeros(shape)
-    lc = np.clip(((vx - _X0) / _RES).astype(int), 0, _W - 1)
-    lr = np.clip(((_Y0 - vy) / _RES).astype(int), 0, _H - 1)
+    lr, lc, _ = pixel_index(dem_t, vx, vy)
+    lr, lc = np.clip(lr, 0, _H - 1), np.clip(lc, 0, _W - 1)
     np.add.at(light, (lr[~no_power], lc[~no_power]), pop[~no_power] * 0.25)
     light = ndimage.gaussian_filter(light, 3.0) + 45 * np.exp(-(d_town / 1800) ** 2) \
         + 0.4 * np.exp(-d_road / 300) * (d_town < 15_000)

@@ -185,9 +185,9 @@ def _unserved_pop(v: pd.DataFrame, gap: np.ndarray) -> np.ndarray:
 def _read_dem(cfg: RunConfig) -> tuple[np.ndarray, Any, CRS] | None:
     if cfg.dem is None:
         return None
-    from gisapp.analysis.zonal import read_band
+    from gisapp.io.raster import read_band
 
-    arr, transform, crs = read_band(cfg.dem.path)
+    arr, transform, crs = read_band(cfg.dem.path, role="dem", max_mb=cfg.options.max_file_mb)
     if crs is None or CRS.from_user_input(crs).is_geographic:
         log.warning("the DEM %s is not in a metric CRS; siting uses the radius only", cfg.dem.path)
         return None
@@ -201,15 +201,14 @@ def _visibility(dem: tuple[np.ndarray, Any, CRS], cand: gpd.GeoSeries, vill: gpd
     from affine import Affine
 
     from gisapp.analysis.propagation import visibility_from_site
+    from gisapp.crs import pixel_index
 
     arr, tr, dcrs = dem
     cxy = cand.to_crs(dcrs)
     vxy = vill.to_crs(dcrs)
     cx, cy = cxy.x.to_numpy(), cxy.y.to_numpy()
     vx, vy = vxy.x.to_numpy(), vxy.y.to_numpy()
-    inv = ~tr
-    vcol = np.floor(inv.a * vx + inv.b * vy + inv.c).astype(np.int64)
-    vrow = np.floor(inv.d * vx + inv.e * vy + inv.f).astype(np.int64)
+    vrow, vcol, _ = pixel_index(tr, vx, vy)
     px = float(min(abs(tr.a), abs(tr.e)))
     h, w = arr.shape
     rpx = int(math.ceil(radius_m / px)) + 1
@@ -218,8 +217,7 @@ def _visibility(dem: tuple[np.ndarray, Any, CRS], cand: gpd.GeoSeries, vill: gpd
         lo, hi = cover.indptr[j], cover.indptr[j + 1]
         if lo == hi:
             continue
-        c0 = int(math.floor(inv.a * cx[j] + inv.b * cy[j] + inv.c))
-        r0 = int(math.floor(inv.d * cx[j] + inv.e * cy[j] + inv.f))
+        r0, c0 = (int(q[0]) for q in pixel_index(tr, cx[j:j + 1], cy[j:j + 1])[:2])
         r_lo, r_hi = max(r0 - rpx, 0), min(r0 + rpx + 1, h)
         c_lo, c_hi = max(c0 - rpx, 0), min(c0 + rpx + 1, w)
         if r_lo >= r_hi or c_lo >= c_hi:
@@ -950,7 +948,8 @@ def with_modelled_coverage(result: Result, out_dir: str | Path, *, config: RunCo
         The config with one ``SignalRaster(kind="modelled")`` per modelled
         carrier × technology added to ``signal_rasters``; run it for the second pass.
     """
-    from gisapp.analysis.propagation import _grid_from_sites, model_signal, write_signal_rasters
+    from gisapp.analysis.propagation import _grid_from_sites, model_signal
+    from gisapp.io.raster import write_signal_rasters
 
     cfg = config or result.config
     towers = result.layers.get("towers") if result.layers else None
@@ -968,9 +967,9 @@ def with_modelled_coverage(result: Result, out_dir: str | Path, *, config: RunCo
     transform, shape = _grid_from_sites(corners, np.zeros(2), cfg.propagation.resolution_m)
     dem = None
     if cfg.dem is not None:
-        from gisapp.analysis.zonal import read_band
+        from gisapp.io.raster import read_band
 
-        arr, dtr, dcrs = read_band(cfg.dem.path)
+        arr, dtr, dcrs = read_band(cfg.dem.path, role="dem", max_mb=cfg.options.max_file_mb)
         dem = (arr.astype(np.float32), dtr, dcrs)
     layers = model_signal(sites, dem=dem, grid=(transform, shape, crs), settings=cfg.propagation,
                           thresholds=cfg.thresholds.dbm, progress=progress)

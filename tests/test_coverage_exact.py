@@ -17,7 +17,7 @@ import pytest
 import shapely
 from affine import Affine
 
-from gisapp.analysis import coverage as cov
+from gisapp.analysis.coverage import pieces as cov
 from gisapp.analysis.coverage import centres, polygon_coverage
 from gisapp.analysis.zonal import ZonalIndex
 
@@ -199,7 +199,7 @@ def test_a_partition_with_the_polygons_near_it_gets_the_whole_runs_shares():
     b = part.total_bounds + np.array([-margin, -margin, margin, margin])
     near = coverage[coverage.intersects(shapely.box(*b))].iloc[::-1]     # another order too
     got = polygon_coverage(part, near, centres=centres(part), pop_index=sub_index,
-                           pop_values=people, extent=tuple(villages.total_bounds))
+                           pop_values=people)
     for col in ("area_share", "pop_share"):
         np.testing.assert_allclose(got[col].to_numpy(), whole[col].to_numpy()[pos],
                                    rtol=0, atol=1e-12, equal_nan=True)

@@ -1,4 +1,5 @@
-"""open_raster / raster_bounds_4326 / check_overlap on tiny hand-made rasters."""
+"""open_raster / read_band / RasterBand / write_geotiff / raster_bounds_4326 / check_overlap on
+tiny hand-made rasters."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from gisapp.errors import MissingCRSError, NoOverlapError, UnreadableFileError
-from gisapp.io.raster import check_overlap, open_raster, raster_bounds_4326
+from gisapp.errors import FileTooLargeError, MissingCRSError, NoOverlapError, UnreadableFileError
+from gisapp.io.raster import (
+    RasterBand, check_overlap, open_raster, raster_bounds_4326, read_band, write_geotiff,
+)
 
 
 def make(path, crs="EPSG:4326"):
@@ -41,3 +44,35 @@ def test_missing_and_not_a_raster(tmp_path):
     with pytest.raises(UnreadableFileError, match=r"t\.tif': not a raster GDAL can read"):
         with open_raster(tmp_path / "t.tif", role="dem"):
             pass
+
+
+def test_read_band_checks_the_file_like_open_raster(tmp_path):
+    # the one reader: a path gets open_raster's checks (CRS, size), with the layer's name
+    vals, transform, crs = read_band(make(tmp_path / "r.tif"))
+    assert vals.dtype == np.float32 and vals.shape == (10, 10) and crs.to_epsg() == 4326
+    with pytest.raises(MissingCRSError, match=r"layer 'dem'.*no coordinate"):
+        read_band(make(tmp_path / "nocrs.tif", crs=None), role="dem")
+    with pytest.raises(FileTooLargeError, match=r"layer 'dem'.*over the limit"):
+        read_band(tmp_path / "r.tif", role="dem", max_mb=1e-6)
+
+
+def test_raster_band_windows_off_the_raster_are_nan(tmp_path):
+    band = RasterBand(make(tmp_path / "r.tif"))
+    assert band.grid.shape == (10, 10) and band.grid.crs.to_epsg() == 4326
+    win = band.window(-1, 2, 8, 12)
+    assert win.shape == (3, 4) and win.dtype == np.float64
+    assert np.isnan(win[0]).all() and np.isnan(win[:, 2:]).all()
+    assert (win[1:, :2] == 1.0).all()
+    assert np.isnan(band.window(20, 22, 0, 3)).all()
+
+
+def test_write_geotiff_round_trip(tmp_path):
+    values = np.arange(12, dtype=np.float64).reshape(3, 4)
+    values[0, 0] = np.nan
+    t = from_origin(500_000.0, 2_000_000.0, 100.0, 100.0)
+    path = write_geotiff(tmp_path / "m.tif", values, t, "EPSG:32648", tags={"kind": "modelled"})
+    back, bt, bcrs = read_band(path)
+    assert back.dtype == np.float32 and bt == t and bcrs.to_epsg() == 32648
+    np.testing.assert_array_equal(back, values.astype(np.float32))
+    with rasterio.open(path) as ds:
+        assert ds.tags()["kind"] == "modelled"

@@ -12,7 +12,7 @@ import shapely
 from affine import Affine
 
 from gisapp import parallel
-from gisapp.analysis import zonal
+from gisapp.analysis import fractions, zonal
 
 
 def test_results_come_back_in_input_order():
@@ -48,7 +48,7 @@ def test_one_thread_runs_in_the_calling_thread(monkeypatch):
 
 def test_index_is_the_same_on_one_or_several_threads(monkeypatch):
     # small chunks so that 300 villages make many chunks
-    monkeypatch.setattr(zonal, "_CHUNK_CELLS", 500)
+    monkeypatch.setattr(fractions, "_CHUNK_CELLS", 500)
     rng = np.random.default_rng(11)
     x, y = rng.uniform(0, 2000, 300), rng.uniform(0, 2000, 300)
     geoms = shapely.buffer(shapely.points(x, y), rng.uniform(5, 80, 300), quad_segs=6)

@@ -119,7 +119,7 @@ def test_assess_rereads_nothing_and_reranks(demo_measured, monkeypatch):
     monkeypatch.setattr(pipeline.layers, "read_vector", boom)
     monkeypatch.setattr(pipeline.layers, "open_raster", boom)
     monkeypatch.setattr(pipeline.jobs, "read_table", boom)
-    monkeypatch.setattr(zonal, "read_band", boom)
+    monkeypatch.setattr(pipeline.layers, "read_band", boom)
     cfg = demo_measured.config
     a = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["people_first"]))
     b = pipeline.assess(demo_measured, cfg.replace(weights=WEIGHT_PRESETS["remote_first"]))

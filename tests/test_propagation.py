@@ -21,10 +21,10 @@ from gisapp.analysis.propagation import (
     okumura_hata_db,
     path_loss_db,
     visibility_from_site,
-    write_signal_rasters,
 )
 from gisapp.config import Thresholds
 from gisapp.errors import InputError, MissingColumnError
+from gisapp.io.raster import write_signal_rasters
 from gisapp.planning_config import PropagationSettings
 
 REAL = os.environ.get("GISAPP_REAL_DATA")

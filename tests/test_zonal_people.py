@@ -12,7 +12,9 @@ import shapely
 from affine import Affine
 from rasterio.enums import Resampling
 
-from gisapp.analysis.zonal import Grid, people_on_cells, resample_to
+from gisapp.analysis.people import ArrayBand
+from gisapp.analysis.zonal import Grid, people_on_cells
+from gisapp.io.raster import RasterBand, read_band, resample_to
 
 UTM = rasterio.crs.CRS.from_epsg(32648)
 
@@ -61,7 +63,7 @@ def test_same_crs_is_the_exact_area_weighted_sum(tmp_path, dst):
     path = _write(tmp_path / "pop.tif", people.astype("float32"), src, nodata=np.nan)
     grid = Grid(dst, (14, 15), UTM)
     cells = np.arange(14 * 15)
-    got = people_on_cells(path, grid, cells)
+    got = people_on_cells(RasterBand(path), grid, cells)
     want = _brute_force(people.astype("float32").astype(float), src, dst, cells, 15)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, equal_nan=True)
@@ -77,7 +79,7 @@ def test_aligned_grid_agrees_with_gdal_sum_warp(tmp_path):
     grid = Grid(dst, (60, 80), UTM)
     warped = resample_to(path, transform=dst, shape=grid.shape, crs=UTM,
                          resampling=Resampling.sum)
-    got = people_on_cells(path, grid, np.arange(60 * 80)).reshape(60, 80)
+    got = people_on_cells(RasterBand(path), grid, np.arange(60 * 80)).reshape(60, 80)
     np.testing.assert_allclose(got, warped, rtol=1e-5)
     np.testing.assert_allclose(got, np.kron(people.astype(float), np.ones((5, 5))) / 25,
                                rtol=1e-12)
@@ -91,9 +93,13 @@ def test_any_subset_of_cells_gives_the_same_values(tmp_path):
     src = Affine(30.0, 0, 600_000.0, 0, -30.0, 1_500_000.0)
     path = _write(tmp_path / "pop.tif", people, src)
     grid = Grid(Affine(11.0, 0, 600_004.0, 0, -11.0, 1_499_990.0), (100, 100), UTM)
-    everything = people_on_cells(path, grid, np.arange(10_000))
+    everything = people_on_cells(RasterBand(path), grid, np.arange(10_000))
     some = rng.choice(10_000, 300)
-    np.testing.assert_array_equal(people_on_cells(path, grid, some), everything[some])
+    np.testing.assert_array_equal(people_on_cells(RasterBand(path), grid, some), everything[some])
+    # a band held in memory gives the same values as the file read by windows
+    values, transform, crs = read_band(path)
+    in_memory = ArrayBand(values, Grid(transform, values.shape, crs))
+    np.testing.assert_array_equal(people_on_cells(in_memory, grid, np.arange(10_000)), everything)
 
 
 def test_off_the_raster_and_all_nodata_are_nan(tmp_path):
@@ -102,11 +108,11 @@ def test_off_the_raster_and_all_nodata_are_nan(tmp_path):
     src = Affine(10.0, 0, 0.0, 0, -10.0, 40.0)
     path = _write(tmp_path / "pop.tif", people, src, nodata=-1.0)
     grid = Grid(Affine(10.0, 0, -20.0, 0, -10.0, 40.0), (4, 8), UTM)
-    got = people_on_cells(path, grid, np.array([0, 2, 3, 5]))
+    got = people_on_cells(RasterBand(path), grid, np.array([0, 2, 3, 5]))
     # cell 0: x −20…−10 (off the raster); 2: x 0…10, row 0 → the one valid pixel;
     # 3: x 10…20 (nodata); 5: x 30…40 (nodata)
     assert np.isnan(got[0]) and got[1] == 10.0 and np.isnan(got[2]) and np.isnan(got[3])
-    assert people_on_cells(path, grid, np.array([], dtype=np.int64)).shape == (0,)
+    assert people_on_cells(RasterBand(path), grid, np.array([], dtype=np.int64)).shape == (0,)
 
 
 def test_other_crs_is_the_area_weighted_sum_on_the_ellipsoid(tmp_path):
@@ -127,7 +133,7 @@ def test_other_crs_is_the_area_weighted_sum_on_the_ellipsoid(tmp_path):
     # a UTM grid inside that raster (104.05°E, 20.95°N is x 401,231, y 2,316,907)
     t = Affine(100.0, 0, 401_000.0, 0, -100.0, 2_317_000.0)
     grid = Grid(t, (20, 20), UTM)
-    got = people_on_cells(path, grid, np.arange(400))
+    got = people_on_cells(RasterBand(path), grid, np.arange(400))
     to_ll = Transformer.from_crs(32648, 4326, always_xy=True)
     want = []
     for cell in range(400):
@@ -140,4 +146,4 @@ def test_other_crs_is_the_area_weighted_sum_on_the_ellipsoid(tmp_path):
     assert np.mean(want) == pytest.approx(1.0006, abs=2e-4)
     # any subset gives the same values (to rounding: the fractions are computed per pixel)
     some = np.array([399, 5, 17, 5])
-    np.testing.assert_allclose(people_on_cells(path, grid, some), got[some], rtol=1e-12)
+    np.testing.assert_allclose(people_on_cells(RasterBand(path), grid, some), got[some], rtol=1e-12)

@@ -12,7 +12,8 @@ import shapely
 from affine import Affine
 
 from gisapp.analysis.coverage import centre_signal, centres, raster_coverage
-from gisapp.analysis.zonal import ZonalIndex, band_window, bounds_in, read_band
+from gisapp.analysis.zonal import ZonalIndex
+from gisapp.io.raster import band_window, bounds_in, read_band
 
 UTM = "EPSG:32648"
 T = Affine(10, 0, 1000, 0, -10, 5000)          # 10 m pixels, x 1000…, y …5000

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,13 +34,14 @@ from affine import Affine
 # ITM (Longley-Rice, issue 16) lives in gisapp.analysis.itm; re-exported with the other models
 from gisapp.analysis.itm import itm_area_loss_db as itm_area_loss_db
 from gisapp.analysis.itm import itm_p2p_loss_db as itm_p2p_loss_db
+from gisapp.crs import pixel_index
 from gisapp.errors import InputError, MissingColumnError
 from gisapp.planning_config import PropagationSettings
 from gisapp.schema import layer_key
 
 __all__ = [
     "okumura_hata_db", "cost231_hata_db", "path_loss_db", "free_space_loss_db",
-    "line_of_sight", "visibility_from_site", "model_signal", "write_signal_rasters",
+    "line_of_sight", "visibility_from_site", "model_signal",
     "ModelledRaster", "EARTH_RADIUS_M",
 ]
 
@@ -206,15 +206,6 @@ def free_space_loss_db(freq_mhz: float, dist_km: float | np.ndarray) -> np.ndarr
 
 # --- line of sight --------------------------------------------------------------------
 
-def _rowcol(transform: Affine, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    inv = ~transform
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    col = inv.a * x + inv.b * y + inv.c
-    row = inv.d * x + inv.e * y + inv.f
-    return np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
-
-
 def _pixel_size(transform: Affine) -> float:
     return float(min(abs(transform.a), abs(transform.e)))
 
@@ -246,8 +237,7 @@ def line_of_sight(
     (x0, y0), (x1, y1) = tx_xy, rx_xy
     dist = math.hypot(x1 - x0, y1 - y0)
     h, w = dem.shape
-    r, c = _rowcol(transform, np.array([x0, x1]), np.array([y0, y1]))
-    inside = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+    r, c, inside = pixel_index(transform, np.array([x0, x1]), np.array([y0, y1]), shape=(h, w))
     if not inside.all():
         raise ValueError("both antennas must lie on the DEM")
     z0 = float(dem[r[0], c[0]]) + tx_height_m
@@ -257,8 +247,7 @@ def line_of_sight(
     n = samples if samples is not None else max(int(2 * dist / _pixel_size(transform)), 2)
     t = np.linspace(0.0, 1.0, n + 2)[1:-1]
     xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-    rr, cc = _rowcol(transform, xs, ys)
-    ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+    rr, cc, ok = pixel_index(transform, xs, ys, shape=(h, w))
     terrain = np.full(t.shape, -np.inf)
     terrain[ok] = dem[rr[ok], cc[ok]]
     terrain = np.where(np.isnan(terrain), -np.inf, terrain)
@@ -297,7 +286,7 @@ def visibility_from_site(
     dem = np.asarray(dem, dtype=float)
     h, w = dem.shape
     px = _pixel_size(transform)
-    r0, c0 = _rowcol(transform, np.array([site_xy[0]]), np.array([site_xy[1]]))
+    r0, c0, _ = pixel_index(transform, np.array([site_xy[0]]), np.array([site_xy[1]]))
     r0, c0 = int(r0[0]), int(c0[0])
     out = np.zeros((h, w), dtype=bool)
     if not (0 <= r0 < h and 0 <= c0 < w) or not np.isfinite(dem[r0, c0]):
@@ -451,6 +440,53 @@ def model_signal(
     freq_col = pd.to_numeric(sites["freq_mhz"], errors="coerce").to_numpy(float) if "freq_mhz" in sites \
         else np.full(n, np.nan)
     fallback = dem is None
+    reach = _reach_m(tech, height, freq_col, eirp_col, settings, th, fallback)
+    if grid is not None:
+        transform, shape = grid[0], tuple(grid[1])
+    elif dem is not None:
+        transform, shape, crs = dem[1], tuple(dem[0].shape), dem[2]
+    elif n:
+        transform, shape = _grid_from_sites(xy, reach, resolution_m)
+    else:
+        return {}
+    ground = None if dem is None else _dem_on_grid(dem, transform, shape, crs)
+    h, w = shape
+    px = _pixel_size(transform)
+    method = "fixed_radius" if fallback else "hata_los"
+    if fallback:
+        log.info("no DEM: modelled coverage uses the fixed radius per technology (fallback)")
+    out: dict[str, np.ndarray] = {}
+    meta: dict[str, tuple[str, str]] = {}
+    site_row, site_col, _ = pixel_index(transform, xy[:, 0], xy[:, 1])
+    for i in range(n):
+        if progress is not None and i % 10 == 0:
+            progress(i / max(n, 1), f"modelling site {i + 1} of {n}")
+        key = layer_key(carrier[i], tech[i])
+        if key not in out:
+            out[key] = np.full(shape, np.nan, dtype=np.float32)
+            meta[key] = (carrier[i], tech[i])
+        rad = reach[i]
+        if not rad > 0:
+            continue
+        rpx = int(math.ceil(rad / px)) + 1
+        r_lo, r_hi = max(int(site_row[i]) - rpx, 0), min(int(site_row[i]) + rpx + 1, h)
+        c_lo, c_hi = max(int(site_col[i]) - rpx, 0), min(int(site_col[i]) + rpx + 1, w)
+        if r_lo >= r_hi or c_lo >= c_hi:
+            continue
+        val = _site_signal(i, (r_lo, r_hi, c_lo, c_hi), rad, transform, xy, tech, height,
+                           freq_col, eirp_col, ground, settings, th)
+        block = out[key][r_lo:r_hi, c_lo:c_hi]
+        np.fmax(block, val, out=block)
+    if progress is not None:
+        progress(1.0, "modelled coverage done")
+    return {k: ModelledRaster(v, transform, crs, meta[k][0], meta[k][1], method) for k, v in out.items()}
+
+
+def _reach_m(tech: np.ndarray, height: np.ndarray, freq_col: np.ndarray, eirp_col: np.ndarray,
+             settings: PropagationSettings, th: Mapping[str, float], fallback: bool) -> np.ndarray:
+    """How far each site is modelled (metres): the fallback radius, or the maximum range
+    cut where even line of sight is 10 dB under the technology's threshold."""
+    n = len(tech)
     reach = np.array([
         (settings.radius_m.get(t, 0.0) if fallback else settings.max_range_m.get(t, 20_000.0))
         for t in tech
@@ -470,99 +506,40 @@ def model_signal(
             ok = rx >= th.get(tech[i], -110.0) - _BELOW_THRESHOLD_DB
             if ok.any():
                 reach[i] = min(reach[i], float(d_km[ok].max()) * 1000.0)
-    if grid is not None:
-        transform, shape = grid[0], tuple(grid[1])
-    elif dem is not None:
-        transform, shape, crs = dem[1], tuple(dem[0].shape), dem[2]
-    elif n:
-        transform, shape = _grid_from_sites(xy, reach, resolution_m)
-    else:
-        return {}
-    ground = None if dem is None else _dem_on_grid(dem, transform, shape, crs)
-    h, w = shape
+    return reach
+
+
+def _site_signal(i: int, box: tuple[int, int, int, int], rad: float, transform: Affine,
+                 xy: np.ndarray, tech: np.ndarray, height: np.ndarray, freq_col: np.ndarray,
+                 eirp_col: np.ndarray, ground: np.ndarray | None, settings: PropagationSettings,
+                 th: Mapping[str, float]) -> np.ndarray:
+    """Signal (dBm, float32 for the model; NaN outside ``rad``) of site ``i`` on the pixel
+    window ``box`` = (r_lo, r_hi, c_lo, c_hi) of the output grid."""
+    r_lo, r_hi, c_lo, c_hi = box
+    fallback = ground is None          # no DEM: the fixed radius
     px = _pixel_size(transform)
-    method = "fixed_radius" if fallback else "hata_los"
+    rows = np.arange(r_lo, r_hi)[:, None] + 0.5
+    cols = np.arange(c_lo, c_hi)[None, :] + 0.5
+    cx = transform.c + cols * transform.a + rows * transform.b
+    cy = transform.f + cols * transform.d + rows * transform.e
+    d = np.hypot(cx - xy[i, 0], cy - xy[i, 1])
+    inside = d <= rad
     if fallback:
-        log.info("no DEM: modelled coverage uses the fixed radius per technology (fallback)")
-    out: dict[str, np.ndarray] = {}
-    meta: dict[str, tuple[str, str]] = {}
-    inv = ~transform
-    for i in range(n):
-        if progress is not None and i % 10 == 0:
-            progress(i / max(n, 1), f"modelling site {i + 1} of {n}")
-        key = layer_key(carrier[i], tech[i])
-        if key not in out:
-            out[key] = np.full(shape, np.nan, dtype=np.float32)
-            meta[key] = (carrier[i], tech[i])
-        rad = reach[i]
-        if not rad > 0:
-            continue
-        col_f = inv.a * xy[i, 0] + inv.b * xy[i, 1] + inv.c
-        row_f = inv.d * xy[i, 0] + inv.e * xy[i, 1] + inv.f
-        rpx = int(math.ceil(rad / px)) + 1
-        r_lo, r_hi = max(int(row_f) - rpx, 0), min(int(row_f) + rpx + 1, h)
-        c_lo, c_hi = max(int(col_f) - rpx, 0), min(int(col_f) + rpx + 1, w)
-        if r_lo >= r_hi or c_lo >= c_hi:
-            continue
-        rows = np.arange(r_lo, r_hi)[:, None] + 0.5
-        cols = np.arange(c_lo, c_hi)[None, :] + 0.5
-        cx = transform.c + cols * transform.a + rows * transform.b
-        cy = transform.f + cols * transform.d + rows * transform.e
-        d = np.hypot(cx - xy[i, 0], cy - xy[i, 1])
-        inside = d <= rad
-        if fallback:
-            val = np.where(inside, np.float32(th.get(tech[i], -100.0) + 10.0), np.nan)
-        else:
-            f = freq_col[i] if np.isfinite(freq_col[i]) else settings.freq_mhz[tech[i]]
-            eirp = eirp_col[i] if np.isfinite(eirp_col[i]) else settings.eirp_dbm.get(tech[i], 43.0)
-            dkm = np.maximum(d, px / 2.0) / 1000.0
-            loss = np.maximum(
-                path_loss_db(f, dkm, h_base_m=height[i], h_mobile_m=settings.rx_height_m,
-                             environment=settings.environment, city_size=settings.city_size),
-                free_space_loss_db(f, dkm),
-            )
-            val = eirp - loss
-            if ground is not None:
-                sub = ground[r_lo:r_hi, c_lo:c_hi]
-                sub_tr = transform @ Affine.translation(c_lo, r_lo)
-                vis = visibility_from_site(sub, sub_tr, (xy[i, 0], xy[i, 1]), height[i],
-                                           rx_height_m=settings.rx_height_m, max_dist_m=rad,
-                                           k_factor=settings.k_factor)
-                val = np.where(vis, val, val - settings.nlos_loss_db)
-                inside &= np.isfinite(sub)
-            val = np.where(inside, val, np.nan).astype(np.float32)
-        block = out[key][r_lo:r_hi, c_lo:c_hi]
-        np.fmax(block, val, out=block)
-    if progress is not None:
-        progress(1.0, "modelled coverage done")
-    return {k: ModelledRaster(v, transform, crs, meta[k][0], meta[k][1], method) for k, v in out.items()}
-
-
-def write_signal_rasters(result: Mapping[str, ModelledRaster], out_dir: str | Path) -> dict[str, Path]:
-    """Write each modelled layer as a float32 GeoTIFF ``modelled_<key>.tif`` (NaN nodata).
-
-    The file's tags carry ``kind=modelled``, ``method``, ``carrier`` and ``technology`` so
-    the pipeline can read it back as a ``SignalRaster`` with ``kind="modelled"``.
-
-    Returns
-    -------
-    dict
-        layer key → path written.
-    """
-    import rasterio
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for key, layer in result.items():
-        path = out_dir / f"modelled_{key}.tif"
-        h, w = layer.dbm.shape
-        with rasterio.open(
-            path, "w", driver="GTiff", height=h, width=w, count=1, dtype="float32",
-            crs=layer.crs, transform=layer.transform, nodata=np.nan, compress="deflate",
-        ) as dst:
-            dst.write(layer.dbm.astype(np.float32), 1)
-            dst.update_tags(kind=layer.kind, method=layer.method, carrier=layer.carrier,
-                            technology=layer.technology, units="dBm")
-        paths[key] = path
-    return paths
+        return np.where(inside, np.float32(th.get(tech[i], -100.0) + 10.0), np.nan)
+    f = freq_col[i] if np.isfinite(freq_col[i]) else settings.freq_mhz[tech[i]]
+    eirp = eirp_col[i] if np.isfinite(eirp_col[i]) else settings.eirp_dbm.get(tech[i], 43.0)
+    dkm = np.maximum(d, px / 2.0) / 1000.0
+    loss = np.maximum(
+        path_loss_db(f, dkm, h_base_m=height[i], h_mobile_m=settings.rx_height_m,
+                     environment=settings.environment, city_size=settings.city_size),
+        free_space_loss_db(f, dkm),
+    )
+    val = eirp - loss
+    sub = ground[r_lo:r_hi, c_lo:c_hi]
+    sub_tr = transform @ Affine.translation(c_lo, r_lo)
+    vis = visibility_from_site(sub, sub_tr, (xy[i, 0], xy[i, 1]), height[i],
+                               rx_height_m=settings.rx_height_m, max_dist_m=rad,
+                               k_factor=settings.k_factor)
+    val = np.where(vis, val, val - settings.nlos_loss_db)
+    inside &= np.isfinite(sub)
+    return np.where(inside, val, np.nan).astype(np.float32)

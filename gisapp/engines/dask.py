@@ -56,6 +56,7 @@ from pyproj import CRS
 
 from gisapp.analysis import coverage as cov
 from gisapp.analysis import gaps, zonal
+from gisapp.io.raster import RasterBand, band_window, read_window
 from gisapp.config import RunConfig
 from gisapp.errors import ConfigError
 from gisapp.pipeline.layers import (
@@ -170,7 +171,7 @@ def _raster_part(part: gpd.GeoDataFrame, paths: list[str], pop_path: str | None)
             geoms = geoms.to_crs(grid.crs)
             centres = centres.to_crs(grid.crs)
         # the window under the partition, one pixel of margin (as the local engine reads)
-        win = zonal.band_window(ds, tuple(geoms.total_bounds))
+        win = band_window(ds, tuple(geoms.total_bounds))
         wt = ds.window_transform(win)
         width = ds.width
     shape = (int(win.height), int(win.width))
@@ -188,11 +189,11 @@ def _raster_part(part: gpd.GeoDataFrame, paths: list[str], pop_path: str | None)
     if pop_path is not None:
         # people on this partition's pixels only (a window of the population raster);
         # the values depend on the pixels alone, so they equal the local engine's
-        out["weight"] = zonal.people_on_cells(pop_path, grid, out["cell"])
+        out["weight"] = zonal.people_on_cells(RasterBand(pop_path), grid, out["cell"])
     out["dbm"], out["centre_dbm"] = [], []
     for path in paths:                              # one window per raster, then dropped
         with rasterio.open(path) as ds:
-            dbm = zonal._read_window(ds, 1, win)
+            dbm = read_window(ds, 1, win)
         out["dbm"].append(dbm.reshape(-1)[local_cell])
         out["centre_dbm"].append(cov.centre_signal(centres, dbm, wt, crs=grid.crs))
         del dbm

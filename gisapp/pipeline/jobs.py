@@ -24,6 +24,7 @@ from gisapp.analysis import gaps, infrastructure, power, zonal
 from gisapp.carriers import normalise_towers
 from gisapp.config import CoverageLayer, MeasurementLayer, RunConfig
 from gisapp.errors import InputError
+from gisapp.io.raster import RasterBand
 from gisapp.io.tables import read_table
 from gisapp.pipeline.layers import (
     layer_entry, read_coverage, read_layer, read_raster, require_cells, signal_no_data_warning,
@@ -123,7 +124,7 @@ def signal_job(ctx: Context, keys: list[str],
             weights = None
             if cfg.population_raster is not None and len(index.cell):
                 # people on the pixels villages touch (not a whole warped grid)
-                weights = zonal.people_on_cells(cfg.population_raster.path, index.grid,
+                weights = zonal.people_on_cells(RasterBand(cfg.population_raster.path), index.grid,
                                                 index.cell)
             grid_cache[gkey] = (index, weights)
         index, weights = grid_cache[gkey]

@@ -25,7 +25,7 @@ from gisapp.config import CoverageLayer, RunConfig, SignalRaster
 from gisapp.crs import to_metric
 from gisapp.errors import NoOverlapError
 from gisapp.io import export
-from gisapp.io.raster import open_raster
+from gisapp.io.raster import bounds_in, open_raster, read_band
 from gisapp.io.vector import read_vector
 from gisapp.pipeline.model import Measured, RunReport
 from gisapp.pipeline.normalise import check_columns
@@ -141,8 +141,8 @@ def read_raster(path: Path, *, role: str, cfg: RunConfig,
     (messages name the layer). With ``villages``, only the window under them is read (a
     national raster used for one province costs the province's pixels)."""
     with open_raster(path, role=role, max_mb=cfg.options.max_file_mb) as ds:
-        bounds = None if villages is None else zonal.bounds_in(villages, ds.crs)
-        return zonal.read_band(ds, bounds=bounds)
+        bounds = None if villages is None else bounds_in(villages, ds.crs)
+        return read_band(ds, bounds=bounds)
 
 
 def require_cells(index: zonal.ZonalIndex, *, path: Path, role: str) -> None:
