@@ -30,6 +30,7 @@ import shapely
 
 from gisapp import schema as S
 from gisapp.crs import metric_crs
+from gisapp.names import name_keys
 
 __all__ = ["Matching", "match_villages", "MATCH_METHODS", "PAIR_COLUMNS"]
 
@@ -38,24 +39,6 @@ log = logging.getLogger(__name__)
 MATCH_METHODS = ("id", "name", "geometry")
 #: columns of :attr:`Matching.pairs`
 PAIR_COLUMNS = ("pos_old", "pos_new", "id_old", "id_new", "method", "iou")
-
-try:  # the power helper's name keys (gisapp/names.py)
-    from gisapp.names import name_key as _name_key
-except ImportError:  # pragma: no cover - only before gisapp.names existed
-    import re
-    import unicodedata
-
-    _PREFIX = re.compile(r"^(thon|ban|xom|lang|ap|khu pho|khu|to dan pho|tdp|to|buon|xa|"
-                         r"phuong|thi tran|tt)\s+(?=\S)")
-
-    def _name_key(name: object) -> str:
-        if name is None or (isinstance(name, float) and np.isnan(name)) or name is pd.NA:
-            return ""
-        text = unicodedata.normalize("NFKD", str(name).lower().replace("đ", "d"))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-        text = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-        return _PREFIX.sub("", text).replace(" ", "")
-
 
 @dataclass(frozen=True)
 class Matching:
@@ -87,13 +70,6 @@ class Matching:
 def _text(values: pd.Series) -> np.ndarray:
     return np.array([None if pd.isna(v) else str(v) for v in values.astype(object)],
                     dtype=object)
-
-
-def _keys(values: pd.Series) -> np.ndarray:
-    uniq = pd.unique(values.astype(object).to_numpy())
-    table = {v: ("" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                 else _name_key(v)) for v in uniq}
-    return np.array([table[v] for v in values.astype(object).to_numpy()], dtype=object)
 
 
 def _pairs(pos_old: np.ndarray, pos_new: np.ndarray, ids_old: np.ndarray, ids_new: np.ndarray,
@@ -172,8 +148,8 @@ def match_villages(
         def key(frame: gpd.GeoDataFrame, free: np.ndarray) -> pd.Series:
             # keys only for the villages the id pass left (normalising is the slow part)
             pos = np.flatnonzero(free)
-            name = _keys(frame[S.NAME].iloc[pos])
-            commune = _keys(frame[S.COMMUNE].iloc[pos])
+            name = name_keys(frame[S.NAME].iloc[pos])
+            commune = name_keys(frame[S.COMMUNE].iloc[pos])
             k = pd.Series("", index=range(len(frame)), dtype=object)
             k.iloc[pos] = np.where(name == "", "", commune + "\x1f" + name)
             return k
