@@ -34,6 +34,7 @@ from gisapp import __version__
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
 from gisapp.analysis import gaps, infrastructure, power, scoring, summary, zonal
+from gisapp.analysis.summary import headline  # re-exported: the app's figures of a selection
 from gisapp.carriers import normalise_towers
 from gisapp.config import (
     CoverageLayer, MeasurementLayer, RunConfig, SignalRaster, config_to_dict, load_config,
@@ -48,7 +49,8 @@ from gisapp.io.tables import read_table, require_columns
 from gisapp.io.vector import read_vector
 from gisapp.parallel import n_threads
 
-__all__ = ["Progress", "RunReport", "Measured", "Result", "measure", "assess", "run", "run_to_dir"]
+__all__ = ["Progress", "RunReport", "Measured", "Result", "measure", "assess", "run", "run_to_dir",
+           "headline"]
 
 log = logging.getLogger(__name__)
 

@@ -101,6 +101,27 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / union, np.nan)
 
 
+def _fill_iou(pairs: pd.DataFrame, old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
+              crs: str | None) -> None:
+    """Shape agreement of the id and name pairs too (in place); NaN where either is a point."""
+    need = pairs["method"] != "geometry"
+    if not need.any():
+        return
+    sub = pairs[need]
+    go = old.geometry.iloc[sub["pos_old"].to_numpy()]
+    gn = new.geometry.iloc[sub["pos_new"].to_numpy()]
+    nonempty = new[~(new.geometry.isna() | new.geometry.is_empty)]
+    if not len(nonempty):
+        return
+    target = metric_crs(nonempty, override=crs)
+    a = np.asarray(go.to_crs(target).values, dtype=object)
+    b = np.asarray(gn.to_crs(target).values, dtype=object)
+    polys = np.isin(shapely.get_type_id(a), (3, 6)) & np.isin(shapely.get_type_id(b), (3, 6))
+    vals = np.full(len(sub), np.nan)
+    vals[polys] = _iou(a[polys], b[polys])
+    pairs.loc[need, "iou"] = vals
+
+
 def match_villages(
     old: gpd.GeoDataFrame,
     new: gpd.GeoDataFrame,
@@ -201,23 +222,8 @@ def match_villages(
             free_new[pn] = False
 
     pairs = pd.concat(parts, ignore_index=True)
-    # shape agreement for every pair (also id and name matches), NaN for points
     if len(pairs) and old.crs is not None and new.crs is not None:
-        need = pairs["method"] != "geometry"
-        if need.any():
-            sub = pairs[need]
-            go = old.geometry.iloc[sub["pos_old"].to_numpy()]
-            gn = new.geometry.iloc[sub["pos_new"].to_numpy()]
-            nonempty = new[~(new.geometry.isna() | new.geometry.is_empty)]
-            if len(nonempty):
-                target = metric_crs(nonempty, override=crs)
-                a = np.asarray(go.to_crs(target).values, dtype=object)
-                b = np.asarray(gn.to_crs(target).values, dtype=object)
-                polys = np.isin(shapely.get_type_id(a), (3, 6)) & np.isin(
-                    shapely.get_type_id(b), (3, 6))
-                vals = np.full(len(sub), np.nan)
-                vals[polys] = _iou(a[polys], b[polys])
-                pairs.loc[need, "iou"] = vals
+        _fill_iou(pairs, old, new, crs)
     pairs = pairs.sort_values("pos_new", kind="stable", ignore_index=True)
     m = Matching(pairs, np.flatnonzero(free_old), np.flatnonzero(free_new))
     log.info("matched villages: %s", m.counts())
