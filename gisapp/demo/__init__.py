@@ -30,6 +30,11 @@ file                       content                          CRS
 ``roads.gpkg``             roads (display only)             EPSG:32648
 =========================  ===============================  ================
 
+Modules, in the order :func:`generate_demo` runs them (one random generator flows
+through them, so the order is part of the result): ``terrain``, ``lines``, ``places``,
+``people``, ``electricity``, ``towers``; ``grid`` holds the fixed facts and grids,
+``folder`` writes the files, ``generate`` runs the steps and keeps the cached copy.
+
 How it is made (all vectorised with numpy; Python loops run only over the ~10
 valleys, 15 communes and a few hundred towers):
 

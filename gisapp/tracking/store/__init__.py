@@ -27,6 +27,12 @@ all. In a GeoPackage the transaction starts with ``BEGIN IMMEDIATE`` and a busy 
 (``timeout_s``), so a second process saving into the same file waits for the first and
 then goes on; if it waits longer than the timeout it fails with
 :class:`StoreBusyError` and nothing is written. The same holds on any OS (no ``fcntl``).
+
+Modules
+-------
+``base``     the interface (:class:`SnapshotStore`), errors, row serialisation;
+``gpkg``     :class:`GpkgStore`;
+``postgis``  :class:`PostgisStore`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
 :mod:`~gisapp.tracking.store.postgis` implement it. The store's layout and its
 concurrency rules are described in :mod:`gisapp.tracking.store`.
 """
+
 from __future__ import annotations
 
 import datetime as _dt

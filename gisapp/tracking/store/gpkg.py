@@ -1,4 +1,5 @@
 """The GeoPackage back end: snapshots in one ``.gpkg`` file, saved under ``BEGIN IMMEDIATE``."""
+
 from __future__ import annotations
 
 import datetime as _dt

@@ -1,4 +1,5 @@
 """The PostgreSQL/PostGIS back end: snapshots in one schema of a shared database."""
+
 from __future__ import annotations
 
 import datetime as _dt
