@@ -43,6 +43,26 @@ def changes(two):
 
 
 # --- matching ---------------------------------------------------------------------------
+def test_name_keys_are_gisapp_names_keys():
+    # matching uses the one name folding of gisapp.names (no copy of its own)
+    from gisapp.names import name_key, name_keys
+
+    values = pd.Series(["Bản Nà Xạ", "Thôn 03", None, np.nan, "NàXạ", "Bản Nà Xạ"])
+    keys = name_keys(values)
+    assert keys.dtype == object and keys.tolist() == [
+        "naxa", "3", "", "", "naxa", "naxa"]
+    assert keys[0] == name_key("Bản Nà Xạ")
+
+
+def test_store_package_keeps_its_names():
+    from gisapp.tracking import store
+    from gisapp.tracking.store.gpkg import GpkgStore
+    from gisapp.tracking.store.postgis import PostgisStore
+
+    assert set(store.__all__) <= set(dir(store))
+    assert store.GpkgStore is GpkgStore and store.PostgisStore is PostgisStore
+
+
 def test_matching_uses_id_then_name_then_geometry(two):
     old, new = two
     m = match_villages(old, new)

@@ -10,7 +10,6 @@ the calling thread, as it fills the villages' population.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd

@@ -20,8 +20,8 @@ from typing import Any
 
 import streamlit as st
 
-from gisapp.analysis.summary import headline
 from gisapp.config import PowerRules, RunConfig, RunOptions, Thresholds, Weights, config_to_dict
+from gisapp.pipeline import headline
 from gisapp.ui import cache
 from gisapp.ui import components as C
 from gisapp.ui import present
