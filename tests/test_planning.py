@@ -19,7 +19,7 @@ from gisapp.errors import ConfigError
 from gisapp.planning import (
     CARRIER, SIGNAL_GAP, apply_scenario, plan, write_plan,
 )
-from gisapp.planning_config import SitingOptions, UnitCosts
+from gisapp.config.planning import SitingOptions, UnitCosts
 from gisapp.pipeline import assess
 
 

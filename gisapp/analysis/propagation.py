@@ -33,7 +33,7 @@ import pandas as pd
 from affine import Affine
 
 from gisapp.errors import InputError, MissingColumnError
-from gisapp.planning_config import PropagationSettings
+from gisapp.config.planning import PropagationSettings
 from gisapp.schema import layer_key
 
 __all__ = [
