@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from gisapp.config import (
-    WEIGHT_PRESETS, CoverageLayer, RunConfig, RunOptions, Thresholds, VillagesLayer, Weights,
+    WEIGHT_PRESETS, CoverageLayer, RunConfig, RunOptions, Thresholds, UnitCosts, VillagesLayer,
+    Weights,
     apply_overrides, config_from_dict, preset_for, preset_weights,
 )
 from gisapp.errors import ConfigError
@@ -88,3 +89,15 @@ def test_overrides_merge_mappings_and_leave_the_base_unchanged(cfg):
     assert cfg.thresholds.dbm["4G"] == -110 and cfg.siting.n_sites == 10
     assert apply_overrides(cfg, {"thresholds.technologies": ["4G", "3G"]}).thresholds.technologies \
         == ("4G", "3G")
+
+
+def test_siting_settings_are_checked_when_built(cfg):
+    with pytest.raises(ConfigError, match=r"^\[siting\] needs n_sites or budget_usd"):
+        dataclasses.replace(cfg.siting, n_sites=None, budget_usd=None)
+    with pytest.raises(ConfigError, match=r"^\[siting\] coverage must be one of auto, radius, "
+                                          r"visibility, not 'sight'"):
+        dataclasses.replace(cfg.siting, coverage="sight")
+    with pytest.raises(ConfigError, match=r"^scenario 'x': \[siting\] technology '3G' has no radio "
+                                          r"cost in \[costs\] radio_usd"):
+        apply_scenario(cfg.replace(costs=UnitCosts(radio_usd={"4G": 1.0})),
+                       {"name": "x", "siting.technology": "3G"})

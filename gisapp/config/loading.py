@@ -290,9 +290,9 @@ def apply_overrides(config: RunConfig, overrides: Mapping[str, Any], *,
                               f"{', '.join(fields)}")
         current = changes.get(sec, {}).get(parts[1], getattr(obj, parts[1]))
         changes.setdefault(sec, {})[parts[1]] = _override(current, parts, value, key, where)
-    for sec, ch in changes.items():
-        try:
+    try:
+        for sec, ch in changes.items():
             sections[sec] = dataclasses.replace(sections[sec], **ch)
-        except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-    return config.replace(**sections)
+        return config.replace(**sections)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None

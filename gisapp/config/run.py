@@ -323,10 +323,14 @@ class RunConfig:
         # each part checks itself when built (``__post_init__``), so a replaced part is
         # checked too; here only that the parts are of the right kind
         for name, kind in (("thresholds", Thresholds), ("power", PowerRules),
-                           ("weights", Weights), ("options", RunOptions)):
+                           ("weights", Weights), ("options", RunOptions), ("costs", UnitCosts),
+                           ("siting", SitingOptions)):
             if not isinstance(getattr(self, name), kind):
                 raise ConfigError(f"[{name}] must be a {kind.__name__}, "
                                   f"not {type(getattr(self, name)).__name__}")
+        if self.siting.technology not in self.costs.radio_usd:
+            raise ConfigError(f"[siting] technology '{self.siting.technology}' has no radio cost "
+                              "in [costs] radio_usd; add it there or choose another technology")
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (dataclasses are frozen); checked like any config."""

@@ -275,16 +275,6 @@ def _assign_carriers(dist: pd.DataFrame, gap: np.ndarray, *, mode: str,
 # --------------------------------------------------------------------------- plan
 
 
-def _check_siting(so: SitingOptions, cfg: RunConfig) -> None:
-    if so.n_sites is None and so.budget_usd is None:
-        raise ConfigError("[siting] needs n_sites or budget_usd (or both)")
-    if so.technology not in cfg.costs.radio_usd:
-        raise ConfigError(f"[siting] technology '{so.technology}' has no radio cost in [costs] radio_usd")
-    if so.candidates not in ("villages", "dem_peaks", "both"):
-        raise ConfigError(f"[siting] candidates must be villages, dem_peaks or both, not "
-                          f"'{so.candidates}'")
-
-
 def _village_costs(v: gpd.GeoDataFrame, cfg: RunConfig) -> tuple[pd.DataFrame, list[str]]:
     """The cost columns of every village, and the per-carrier distance columns."""
     frame = pd.DataFrame(v.drop(columns=v.geometry.name))
@@ -326,8 +316,6 @@ def _coverage(result: Result, cand: gpd.GeoDataFrame, tpts: gpd.GeoSeries, dem: 
     cover = siting.coverage_matrix(cand, np.column_stack([tpts.x.to_numpy(), tpts.y.to_numpy()])
                                    if len(tpts) else np.zeros((0, 2)), radius_m=so.radius_m)
     mode = so.coverage
-    if mode not in ("auto", "radius", "visibility"):
-        raise ConfigError(f"[siting] coverage must be auto, radius or visibility, not '{mode}'")
     use_vis = dem is not None and mode in ("auto", "visibility") and cover.nnz > 0
     if mode == "visibility" and dem is None:
         result.report.warn("siting: coverage = \"visibility\" needs a DEM in a metric CRS; "
@@ -477,8 +465,7 @@ def plan(result: Result, *, config: RunConfig | None = None,
     t0 = time.perf_counter()
     progress = progress or no_progress
     cfg = config or result.config
-    so = cfg.siting
-    _check_siting(so, cfg)
+    so = cfg.siting                     # checked when the config was built
     v = result.villages
     crs = _analysis_crs(result)
     vm = to_metric(v, crs)
