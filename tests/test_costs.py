@@ -11,7 +11,7 @@ from gisapp.analysis.costs import (
     POWER_OPTION, SIGNAL_COST_USD, SIGNAL_OPTION, gap_costs, microwave_cost_usd,
 )
 from gisapp.errors import MissingColumnError
-from gisapp.planning_config import UnitCosts
+from gisapp.config.planning import UnitCosts
 
 C = UnitCosts()
 

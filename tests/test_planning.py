@@ -19,7 +19,7 @@ from gisapp.errors import ConfigError
 from gisapp.planning import (
     CARRIER, SIGNAL_GAP, apply_scenario, plan, write_plan,
 )
-from gisapp.planning_config import SitingOptions, UnitCosts
+from gisapp.config.planning import SitingOptions, UnitCosts
 from gisapp.pipeline import assess
 
 
@@ -216,3 +216,43 @@ def test_compare_cli_error_is_plain(tmp_path, capsys):
 
     assert main(["compare", str(tmp_path / "missing.toml"), "--out", str(tmp_path), "-q"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_apps_viettel_pack_is_the_one_gisapp_plan_writes(demo_config_path, demo_result,
+                                                             tmp_path):
+    """One carrier pack: the app's download and ``gisapp plan``'s zip for Viettel hold the
+    same villages, and the same bytes in every member whose format is deterministic."""
+    pytest.importorskip("streamlit")
+    from gisapp.cli import main
+    from gisapp.ui import components
+    from gisapp.ui.i18n import t
+
+    out = tmp_path / "plan"
+    assert main(["plan", str(demo_config_path), "--out", str(out), "-q"]) == 0
+    app_zip = components.carrier_pack("Viettel", demo_result, demo_result.config)
+    with zipfile.ZipFile(out / "viettel.zip") as cli, zipfile.ZipFile(io.BytesIO(app_zip)) as app:
+        assert cli.namelist() == app.namelist()
+        ids = {}
+        for name, zf in (("cli", cli), ("app", app)):
+            manifest = json.loads(zf.read("manifest.json"))
+            gj = json.loads(zf.read("viettel_villages.geojson"))
+            assert [str(f["properties"][S.ID]) for f in gj["features"]] == manifest["carrier_villages"]
+            assert _xlsx_ids(zf.read("viettel_villages.xlsx")) == manifest["carrier_villages"]
+            ids[name] = manifest["carrier_villages"]
+        assert ids["cli"] == ids["app"] and len(ids["app"]) > 0
+        for member in ("viettel_villages.geojson", "viettel_villages.kml"):
+            assert cli.read(member) == app.read(member)
+    # the app says what the file is: that carrier's priority list
+    assert "priority list" in t("dl_carrier", "en", carrier="Viettel")
+    assert "danh sách ưu tiên" in t("dl_carrier", "vi", carrier="Viettel")
+    assert t("dl_carrier_file", "en", slug="viettel") == "viettel_priority_list.zip"
+
+
+def test_a_pack_for_a_carrier_without_gaps_is_an_empty_priority_list(demo_plan, demo_result):
+    from gisapp.planning import carrier_pack_bytes, pack_carrier
+
+    assert pack_carrier(demo_plan, "viettel") == pack_carrier(demo_plan, "Viettel")
+    data = carrier_pack_bytes(demo_plan, demo_result, "Nobody Telecom")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert json.loads(zf.read("manifest.json"))["carrier_villages"] == []
+        assert json.loads(zf.read("nobody_telecom_villages.geojson"))["features"] == []

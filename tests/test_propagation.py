@@ -25,7 +25,7 @@ from gisapp.analysis.propagation import (
 from gisapp.config import Thresholds
 from gisapp.errors import InputError, MissingColumnError
 from gisapp.io.raster import write_signal_rasters
-from gisapp.planning_config import PropagationSettings
+from gisapp.config.planning import PropagationSettings
 
 REAL = os.environ.get("GISAPP_REAL_DATA")
 needs_real = pytest.mark.skipif(not REAL, reason="GISAPP_REAL_DATA is not set (real test data)")

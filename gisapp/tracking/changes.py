@@ -43,7 +43,7 @@ import pandas as pd
 
 from gisapp import schema as S
 from gisapp.errors import ConfigError
-from gisapp.targets import SERIES, Target, TrackingTargets  # noqa: F401 (re-exported)
+from gisapp.config.tracking import SERIES, Target, TrackingTargets  # noqa: F401 (re-exported)
 from gisapp.tracking.match import Matching, match_villages
 from gisapp.tracking.store import SnapshotInfo, SnapshotStore
 

@@ -156,7 +156,8 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     C.table_section(lang, shown, present.table_columns(list(shown.columns), keys, filters))
     C.chart_section(lang, shown)
     title = config.options.name + (" (synthetic data)" if config.options.synthetic else "")
-    C.download_section(lang, shown, result.summary, keys, title=title)
+    C.download_section(lang, shown, result.summary, keys, title=title, result=result, config=config,
+                       measure_key=key)
 
 
 def main(*, engine: Engine | None = None, app_dir: str | Path | None = None) -> None:

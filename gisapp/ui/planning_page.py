@@ -145,7 +145,8 @@ def _downloads(lang: str, p: planning.Plan, result, key: str) -> None:
     for col, k in zip(cols[1:], packs):
         name, data = files[k]
         col.download_button(t("dl_carrier", lang, carrier=k.split(":", 1)[1]), data=data,
-                            file_name=name, mime="application/zip",
+                            file_name=t("dl_carrier_file", lang, slug=Path(name).stem),
+                            mime="application/zip",
                             key=f"p_dl_{slug(k.split(':', 1)[1])}", on_click="ignore")
 
 

@@ -30,25 +30,36 @@ is ``no``; in between, ``unknown``.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from gisapp.errors import ConfigError
-from gisapp.planning_config import PropagationSettings, SitingOptions, UnitCosts
+from gisapp.config.planning import PropagationSettings, SitingOptions, UnitCosts
 from gisapp.schema import KINDS, TECHNOLOGIES
-from gisapp.targets import TrackingTargets
+from gisapp.config.tracking import TrackingTargets
 
 __all__ = [
     "VillagesLayer", "CoverageLayer", "SignalRaster", "MeasurementLayer", "TowerLayer",
     "ElectricityLayers", "PointLayer", "LineLayer", "RasterLayer", "Thresholds", "PowerRules",
-    "Weights", "WEIGHT_PRESETS", "RunOptions", "RunConfig", "load_config", "save_config",
-    "config_from_dict", "config_to_dict",
+    "Weights", "WEIGHT_PRESETS", "RunOptions", "RunConfig", "preset_for", "preset_weights",
 ]
 
 Kind = Literal["measured", "declared", "modelled"]
+
+
+def _check_layer(layer: CoverageLayer | SignalRaster) -> None:
+    """A coverage or signal layer names a known technology and kind."""
+    if layer.technology not in TECHNOLOGIES:
+        raise ConfigError(
+            f"coverage layer {layer.path}: technology '{layer.technology}' is not one of "
+            f"{', '.join(TECHNOLOGIES)}"
+        )
+    if layer.kind not in KINDS:
+        raise ConfigError(
+            f"coverage layer {layer.path}: kind '{layer.kind}' is not one of {', '.join(KINDS)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,9 @@ class CoverageLayer:
     filter_column: str | None = None
     filter_value: str | None = None
 
+    def __post_init__(self) -> None:
+        _check_layer(self)
+
 
 @dataclass(frozen=True)
 class SignalRaster:
@@ -100,6 +114,9 @@ class SignalRaster:
     kind: Kind = "measured"
     date: str | None = None
     threshold_dbm: float | None = None   # None → Thresholds.dbm[technology]
+
+    def __post_init__(self) -> None:
+        _check_layer(self)
 
 
 @dataclass(frozen=True)
@@ -199,6 +216,19 @@ class Thresholds:
     technologies: tuple[str, ...] = TECHNOLOGIES
     fibre_reach_m: float = 2000.0
 
+    def __post_init__(self) -> None:
+        for tech in self.dbm:
+            if tech not in TECHNOLOGIES:
+                raise ConfigError(f"[thresholds] dbm has technology '{tech}'; use one of "
+                                  f"{', '.join(TECHNOLOGIES)}")
+        for tech in self.technologies:
+            if tech not in TECHNOLOGIES:
+                raise ConfigError(f"[thresholds] technologies: technology '{tech}' is not one of "
+                                  f"{', '.join(TECHNOLOGIES)}")
+        if not 0.0 <= self.pocket_share <= 1.0:
+            raise ConfigError(
+                f"[thresholds] pocket_share must be between 0 and 1, not {self.pocket_share}")
+
 
 @dataclass(frozen=True)
 class PowerRules:
@@ -225,6 +255,11 @@ class Weights:
     tier_high: float = 0.2
     tier_medium: float = 0.5
 
+    def __post_init__(self) -> None:
+        for name in ("population", "dist_grid", "dist_site", "facilities"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"[weights] {name} must not be negative")
+
 
 WEIGHT_PRESETS: dict[str, Weights] = {
     "balanced": Weights(),
@@ -246,6 +281,12 @@ class RunOptions:
     engine: Literal["local", "dask"] = "local"
     max_file_mb: float = 2048.0
     synthetic: bool = False          # the demo sets this; outputs are labelled
+
+    def __post_init__(self) -> None:
+        if self.invalid_geometry not in ("repair", "refuse"):
+            raise ConfigError("[options] invalid_geometry must be 'repair' or 'refuse'")
+        if self.engine not in ("local", "dask"):
+            raise ConfigError("[options] engine must be 'local' or 'dask'")
 
 
 @dataclass(frozen=True)
@@ -278,8 +319,21 @@ class RunConfig:
     #: the folder relative paths were resolved against (not saved)
     base_dir: Path | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        # each part checks itself when built (``__post_init__``), so a replaced part is
+        # checked too; here only that the parts are of the right kind
+        for name, kind in (("thresholds", Thresholds), ("power", PowerRules),
+                           ("weights", Weights), ("options", RunOptions), ("costs", UnitCosts),
+                           ("siting", SitingOptions)):
+            if not isinstance(getattr(self, name), kind):
+                raise ConfigError(f"[{name}] must be a {kind.__name__}, "
+                                  f"not {type(getattr(self, name)).__name__}")
+        if self.siting.technology not in self.costs.radio_usd:
+            raise ConfigError(f"[siting] technology '{self.siting.technology}' has no radio cost "
+                              "in [costs] radio_usd; add it there or choose another technology")
+
     def replace(self, **changes: Any) -> RunConfig:
-        """A copy with some fields changed (dataclasses are frozen)."""
+        """A copy with some fields changed (dataclasses are frozen); checked like any config."""
         return dataclasses.replace(self, **changes)
 
     def input_paths(self) -> list[Path]:
@@ -301,221 +355,20 @@ class RunConfig:
         return paths
 
 
-# --- TOML ----------------------------------------------------------------------
-
-_SECTIONS: dict[str, type] = {
-    "villages": VillagesLayer,
-    "options": RunOptions,
-    "population_raster": RasterLayer,
-    "towers": TowerLayer,
-    "facilities": PointLayer,
-    "dem": RasterLayer,
-    "thresholds": Thresholds,
-    "power": PowerRules,
-    "weights": Weights,
-    "costs": UnitCosts,
-    "propagation": PropagationSettings,
-    "siting": SitingOptions,
-}
-_LISTS: dict[str, type] = {
-    "coverage": CoverageLayer,
-    "signal_rasters": SignalRaster,
-    "measurements": MeasurementLayer,
-}
-
-
-def _build(cls: type, data: Mapping[str, Any], where: str, base: Path | None) -> Any:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"[{where}] must be a table of settings, not {type(data).__name__}")
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(names) - {"preset"})
-    if unknown:
-        raise ConfigError(
-            f"[{where}] has unknown setting(s) {', '.join(unknown)}; "
-            f"known settings are: {', '.join(n for n in names if n != 'base_dir')}"
-        )
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key == "preset":
-            continue
-        f = names[key]
-        ftype = str(f.type)
-        if key in ("grid", "lights") and cls is ElectricityLayers:
-            sub = LineLayer if key == "grid" else RasterLayer
-            value = _build(sub, value, f"{where}.{key}", base)
-        elif "Path" in ftype and value is not None:
-            value = _resolve(value, base)
-        elif isinstance(value, list):
-            value = _tuplify(value)
-        kwargs[key] = value
-    missing = [
-        n for n, f in names.items()
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        and n not in kwargs
-    ]
-    if missing:
-        raise ConfigError(f"[{where}] needs {', '.join(missing)}")
-    try:
-        obj = cls(**kwargs)
-    except TypeError as exc:  # pragma: no cover - guarded by the checks above
-        raise ConfigError(f"[{where}]: {exc}") from exc
-    return obj
-
-
-def _tuplify(value: Any) -> Any:
-    """TOML arrays → tuples (frozen dataclasses hold tuples), recursively."""
-    if isinstance(value, list):
-        return tuple(_tuplify(v) for v in value)
-    return value
-
-
-def _resolve(value: Any, base: Path | None) -> Path:
-    p = Path(str(value)).expanduser()
-    if not p.is_absolute() and base is not None:
-        p = base / p
-    return p
-
-
-def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -> RunConfig:
-    """Build a :class:`RunConfig` from a dict as read from TOML.
+def preset_weights(name: str, *, where: str = "[weights] preset") -> Weights:
+    """The weights of a named preset (:data:`WEIGHT_PRESETS`).
 
     Raises
     ------
     ConfigError
-        On unknown sections or settings, missing required ones, or bad values.
+        The preset is unknown; the message names ``where`` and the presets to choose from.
     """
-    data = dict(data)
-    known = set(_SECTIONS) | set(_LISTS) | {"electricity", "fibre", "scenarios", "tracking"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(
-            f"unknown section(s) {', '.join(unknown)}; known sections: {', '.join(sorted(known))}"
-        )
-    if "villages" not in data:
-        raise ConfigError("the config needs a [villages] section with the path of the village layer")
-    kwargs: dict[str, Any] = {"base_dir": base_dir}
-    for name, cls in _SECTIONS.items():
-        if name in data:
-            section = data[name]
-            if name == "weights" and isinstance(section, Mapping) and "preset" in section:
-                preset = section["preset"]
-                if preset not in WEIGHT_PRESETS:
-                    raise ConfigError(
-                        f"[weights] preset '{preset}' is unknown; choose one of "
-                        f"{', '.join(WEIGHT_PRESETS)}"
-                    )
-                base_w = dataclasses.asdict(WEIGHT_PRESETS[preset])
-                base_w.update({k: v for k, v in section.items() if k != "preset"})
-                section = base_w
-            kwargs[name] = _build(cls, section, name, base_dir)
-    for name, cls in _LISTS.items():
-        if name in data:
-            items = data[name]
-            if isinstance(items, Mapping):
-                items = [items]
-            kwargs[name] = tuple(
-                _build(cls, item, f"{name}[{i}]", base_dir) for i, item in enumerate(items)
-            )
-    if "electricity" in data:
-        kwargs["electricity"] = _build(ElectricityLayers, data["electricity"], "electricity", base_dir)
-    if "tracking" in data:
-        kwargs["tracking"] = TrackingTargets.from_mapping(data["tracking"])
-    if "scenarios" in data:
-        items = data["scenarios"]
-        if isinstance(items, Mapping):
-            items = [items]
-        for i, item in enumerate(items):
-            if not isinstance(item, Mapping) or not item.get("name"):
-                raise ConfigError(f"[[scenarios]] entry {i + 1} needs a name")
-        kwargs["scenarios"] = tuple(dict(item) for item in items)
-    if "fibre" in data:
-        sec = data["fibre"]
-        cls = PointLayer if isinstance(sec, Mapping) and ("lon" in sec or "type" in sec) else LineLayer
-        kwargs["fibre"] = _build(cls, sec, "fibre", base_dir)
-    cfg = RunConfig(**kwargs)
-    _validate(cfg)
-    return cfg
+    if name not in WEIGHT_PRESETS:
+        raise ConfigError(f"{where} '{name}' is unknown; choose one of "
+                          f"{', '.join(WEIGHT_PRESETS)}")
+    return WEIGHT_PRESETS[name]
 
 
-def _validate(cfg: RunConfig) -> None:
-    th = cfg.thresholds
-    for tech in th.dbm:
-        if tech not in TECHNOLOGIES:
-            raise ConfigError(
-                f"[thresholds] dbm has technology '{tech}'; use one of {', '.join(TECHNOLOGIES)}"
-            )
-    if not 0.0 <= th.pocket_share <= 1.0:
-        raise ConfigError(f"[thresholds] pocket_share must be between 0 and 1, not {th.pocket_share}")
-    for layer in (*cfg.coverage, *cfg.signal_rasters):
-        if layer.technology not in TECHNOLOGIES:
-            raise ConfigError(
-                f"coverage layer {layer.path}: technology '{layer.technology}' is not one of "
-                f"{', '.join(TECHNOLOGIES)}"
-            )
-        if layer.kind not in KINDS:
-            raise ConfigError(
-                f"coverage layer {layer.path}: kind '{layer.kind}' is not one of {', '.join(KINDS)}"
-            )
-    w = cfg.weights
-    for name in ("population", "dist_grid", "dist_site", "facilities"):
-        if getattr(w, name) < 0:
-            raise ConfigError(f"[weights] {name} must not be negative")
-    if cfg.options.invalid_geometry not in ("repair", "refuse"):
-        raise ConfigError("[options] invalid_geometry must be 'repair' or 'refuse'")
-    if cfg.options.engine not in ("local", "dask"):
-        raise ConfigError("[options] engine must be 'local' or 'dask'")
-
-
-def load_config(path: str | Path) -> RunConfig:
-    """Read a TOML run config. Relative paths resolve against the file's folder."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"config file '{path}' does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file '{path}' is not valid TOML: {exc}") from None
-    return config_from_dict(data, base_dir=path.resolve().parent)
-
-
-def config_to_dict(cfg: RunConfig, *, relative_to: Path | None = None) -> dict[str, Any]:
-    """The config as plain data for TOML (None values dropped, paths as strings)."""
-
-    def conv(obj: Any) -> Any:
-        if isinstance(obj, Path):
-            if relative_to is not None:
-                try:
-                    return obj.resolve().relative_to(relative_to.resolve()).as_posix()
-                except ValueError:
-                    pass
-            return str(obj)
-        if dataclasses.is_dataclass(obj):
-            out = {}
-            for f in dataclasses.fields(obj):
-                if f.name == "base_dir":
-                    continue
-                v = conv(getattr(obj, f.name))
-                if v is not None and v != [] and v != {}:
-                    out[f.name] = v
-            return out
-        if isinstance(obj, tuple):
-            return [conv(x) for x in obj]
-        if isinstance(obj, Mapping):
-            return {str(k): conv(v) for k, v in obj.items()}
-        return obj
-
-    return conv(cfg)
-
-
-def save_config(cfg: RunConfig, path: str | Path) -> Path:
-    """Write the config as TOML; paths are written relative to the file's folder when inside it."""
-    import tomli_w
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = tomli_w.dumps(config_to_dict(cfg, relative_to=path.parent))
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+def preset_for(weights: Weights) -> str | None:
+    """The name of the preset equal to ``weights``, or None for custom weights."""
+    return next((name for name, w in WEIGHT_PRESETS.items() if w == weights), None)

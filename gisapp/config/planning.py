@@ -83,6 +83,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gisapp.errors import ConfigError
+
 __all__ = ["UnitCosts", "PropagationSettings", "SitingOptions"]
 
 
@@ -168,3 +170,15 @@ class SitingOptions:
     #: or greedy by distance with a quota per carrier proportional to its site count
     #: ("balanced")
     carrier_assignment: Literal["nearest", "balanced"] = "nearest"
+
+    def __post_init__(self) -> None:
+        if self.n_sites is None and self.budget_usd is None:
+            raise ConfigError("[siting] needs n_sites or budget_usd (or both)")
+        for name, allowed in (("method", ("auto", "exact", "greedy")),
+                              ("candidates", ("villages", "dem_peaks", "both")),
+                              ("coverage", ("auto", "radius", "visibility")),
+                              ("carrier_assignment", ("nearest", "balanced"))):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"[siting] {name} must be one of {', '.join(allowed)}, "
+                                  f"not '{value}'")
