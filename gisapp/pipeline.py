@@ -566,7 +566,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     def electricity_list_job() -> tuple[RunReport, Any]:
         rep = RunReport()
         table = read_table(el.list_path, sheet=el.list_sheet, role="electricity list",
-                           max_mb=cfg.options.max_file_mb)
+                           max_mb=cfg.options.max_file_mb, required=[c for c in (
+                               el.list_id, el.list_name, el.list_commune, el.list_status) if c])
         table = _check_columns(table, {"list_id": el.list_id, "list_name": el.list_name,
                                "list_commune": el.list_commune, "list_status": el.list_status},
                                path=el.list_path, layer="electricity list")
