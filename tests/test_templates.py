@@ -142,3 +142,39 @@ def test_templates_filled_with_the_demo_give_the_demo_classes(demo_result, tmp_p
     # distance differ between the polygon and its centre may change class
     same = (expected.to_numpy() == v["gap_class"].astype(str).to_numpy()).mean()
     assert same > 0.99
+
+
+def test_config_template_uses_every_section_and_loads_when_filled(demo_config_path, tmp_path):
+    import re
+    import tomllib
+
+    text = (ROOT / "data" / "config_template.toml").read_text(encoding="utf-8")
+    sections = set(tomllib.loads(text))
+    every = {f.name for f in dataclasses.fields(load_config(demo_config_path)) if f.name != "base_dir"}
+    assert sections == every
+    # fill every path with a file of the demo (same role)
+    demo = demo_config_path.parent
+    fills = {
+        "templates/villages.xlsx": "villages.gpkg",
+        "layers/worldpop_2020_1km.tif": "population.tif",
+        "layers/coverage_viettel_4g.gpkg": "coverage_viettel_4g.geojson",
+        "layers/signal_vnpt_4g.tif": "signal_viettel_4g.tif",
+        "templates/measurements.xlsx": "towers.csv",
+        "templates/towers.xlsx": "towers.csv",
+        "templates/evn_villages_without_power.xlsx": "evn_thon_chua_dien.xlsx",
+        "layers/grid_mv.gpkg": "grid.gpkg",
+        "layers/viirs_2024.tif": "lights.tif",
+        "layers/fibre.gpkg": "fibre.geojson",
+        "layers/facilities.gpkg": "facilities.gpkg",
+        "layers/dem.tif": "dem.tif",
+    }
+    assert set(re.findall(r'path = "([^"]+)"\s+# FILL', text)) == set(fills)
+    for old, new in fills.items():
+        text = text.replace(f'"{old}"', f'"{(demo / new).as_posix()}"')
+    filled = tmp_path / "config.toml"
+    filled.write_text(text, encoding="utf-8")
+    cfg = load_config(filled)
+    assert all(p.is_file() for p in cfg.input_paths())
+    assert len(cfg.input_paths()) == len(fills)
+    assert [s["name"] for s in cfg.scenarios] == ["4G only", "people first"]
+    assert len(cfg.tracking.targets) == 2
