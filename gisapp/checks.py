@@ -176,12 +176,16 @@ def _find_header(rows: Sequence[Sequence[Any]]) -> tuple[int, Template] | None:
 def _read_rows(path: Path, sheet: str | None) -> list[list[Any]]:
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        if sheet is None:
+        if sheet is None and suffix != ".xls":
             import openpyxl
 
-            wb = openpyxl.load_workbook(path, read_only=True)
-            sheet = DATA_SHEET if DATA_SHEET in wb.sheetnames else None
-            wb.close()
+            try:
+                wb = openpyxl.load_workbook(path, read_only=True)
+            except Exception:  # noqa: BLE001 - read_excel_rows below says what is wrong
+                wb = None
+            if wb is not None:
+                sheet = DATA_SHEET if DATA_SHEET in wb.sheetnames else None
+                wb.close()
         return read_excel_rows(path, sheet=sheet, role="template")
     if suffix in DELIMITED_SUFFIXES:
         return read_text_rows(path, role="template")[0]

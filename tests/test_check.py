@@ -100,3 +100,11 @@ def test_a_file_that_is_no_template_is_refused(tmp_path):
 def test_every_message_has_both_languages():
     for key, pair in MESSAGES.items():
         assert len(pair) == 2 and all(s.strip() for s in pair), key
+
+
+def test_an_unreadable_workbook_is_reported_like_in_a_run(tmp_path, capsys):
+    p = tmp_path / "villages.xlsx"
+    p.write_bytes(b"not a zip")
+    assert main(["check", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "villages.xlsx" in err and "save it again as .xlsx" in err
