@@ -177,7 +177,8 @@ def electricity_list_job(ctx: Context) -> tuple[RunReport, Any]:
     rep = RunReport()
     el = ctx.cfg.electricity
     table = read_table(el.list_path, sheet=el.list_sheet, role="electricity list",
-                       max_mb=ctx.cfg.options.max_file_mb)
+                       max_mb=ctx.cfg.options.max_file_mb, required=[c for c in (
+                           el.list_id, el.list_name, el.list_commune, el.list_status) if c])
     table = check_columns(table, {"list_id": el.list_id, "list_name": el.list_name,
                           "list_commune": el.list_commune, "list_status": el.list_status},
                           path=el.list_path, layer="electricity list")
