@@ -18,10 +18,11 @@ from gisapp.ui.assets import MapAssets
 
 def _villages() -> gpd.GeoDataFrame:
     gaps = [str(g) for g in S.GapClass]
+    n = range(len(gaps))
     return gpd.GeoDataFrame(
-        {S.ID: [f"v{i}" for i in range(len(gaps))], S.NAME: [f"Thôn {i}" for i in range(len(gaps))],
+        {S.ID: [f"v{i}" for i in n], S.NAME: [f"Thôn {i}" for i in n],
          S.COMMUNE: "Xã A", S.POP: 10.0, S.GAP_CLASS: gaps, S.WHY: "why"},
-        geometry=[shapely.box(105 + i / 100, 22, 105.008 + i / 100, 22.008) for i in range(len(gaps))],
+        geometry=[shapely.box(105 + i / 100, 22, 105.008 + i / 100, 22.008) for i in n],
         crs="EPSG:4326")
 
 

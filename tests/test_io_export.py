@@ -23,7 +23,8 @@ from gisapp import schema
 from gisapp.errors import InputError
 from gisapp.io import export
 from gisapp.io.export import (
-    common as ex_common, formats as ex_formats, geojson as ex_geojson, kml as ex_kml, process as ex_process, xlsx as ex_xlsx,
+    common as ex_common, formats as ex_formats, geojson as ex_geojson, kml as ex_kml,
+    process as ex_process, xlsx as ex_xlsx,
 )
 from gisapp.io.export import (
     write_all, write_csv, write_geojson, write_gpkg, write_kml, write_manifest, write_xlsx,
