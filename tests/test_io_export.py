@@ -23,6 +23,10 @@ from gisapp import schema
 from gisapp.errors import InputError
 from gisapp.io import export
 from gisapp.io.export import (
+    common as ex_common, formats as ex_formats, geojson as ex_geojson, kml as ex_kml,
+    process as ex_process, xlsx as ex_xlsx,
+)
+from gisapp.io.export import (
     write_all, write_csv, write_geojson, write_gpkg, write_kml, write_manifest, write_xlsx,
 )
 
@@ -204,7 +208,7 @@ def test_interrupted_write_keeps_previous_file(tmp_path, villages, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("killed midway")
 
-    monkeypatch.setattr(export.ET.ElementTree, "write", boom)
+    monkeypatch.setattr(ex_kml.ET.ElementTree, "write", boom)
     with pytest.raises(RuntimeError, match="killed midway"):
         write_kml(villages.iloc[:1], target)
     assert target.read_bytes() == before
@@ -309,13 +313,13 @@ def _cells(path):
 def test_xlsx_bulk_cells_equal_openpyxl_cells(tmp_path, edge, summary, monkeypatch):
     edge = edge.copy()
     edge.loc[2, schema.POP] = np.inf
-    monkeypatch.setattr(export, "_XLSX_CHUNK", 2)             # rows across chunks
+    monkeypatch.setattr(ex_xlsx, "_XLSX_CHUNK", 2)             # rows across chunks
     fast = write_xlsx(edge, summary, tmp_path / "fast.xlsx", title="T & <t>")
 
     def refuse(*args, **kwargs):
-        raise export._NeedsOpenpyxl("forced")
+        raise ex_xlsx._NeedsOpenpyxl("forced")
 
-    monkeypatch.setattr(export, "_write_fast_sheets", refuse)
+    monkeypatch.setattr(ex_xlsx, "_write_fast_sheets", refuse)
     slow = write_xlsx(edge, summary, tmp_path / "slow.xlsx", title="T & <t>")
     a, b = _cells(fast), _cells(slow)
     assert a == b
@@ -344,19 +348,19 @@ def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
     def sub(parent, tag, text=None, **attrib):
         el = ET.SubElement(parent, k(tag), attrib)
         if text is not None:
-            el.text = export._XML_ILLEGAL.sub("", str(text))
+            el.text = ex_common._XML_ILLEGAL.sub("", str(text))
         return el
 
     def geom(parent, g):
         if g.geom_type in ("Point", "LineString"):
-            sub(sub(parent, g.geom_type), "coordinates", export._coords(g))
+            sub(sub(parent, g.geom_type), "coordinates", ex_kml._coords(g))
         elif g.geom_type == "Polygon":
             poly = sub(parent, "Polygon")
             sub(sub(sub(poly, "outerBoundaryIs"), "LinearRing"), "coordinates",
-                export._coords(g.exterior))
+                ex_kml._coords(g.exterior))
             for ring in g.interiors:
                 sub(sub(sub(poly, "innerBoundaryIs"), "LinearRing"), "coordinates",
-                    export._coords(ring))
+                    ex_kml._coords(ring))
         else:
             multi = sub(parent, "MultiGeometry")
             for part in shapely.get_parts(g):
@@ -372,7 +376,7 @@ def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
         sub(line, "color", colour)
         sub(line, "width", "1.5")
         sub(sub(style, "PolyStyle"), "color", "80" + colour[2:])
-    gaps = [export._plain(v) for v in gdf[schema.GAP_CLASS]]
+    gaps = [ex_common._plain(v) for v in gdf[schema.GAP_CLASS]]
     keys = ["unknown" if v is None else str(v) for v in gaps]
     order = {str(g): i for i, g in enumerate(schema.GAP_ORDER)}
     desc = [schema.ID, schema.COMMUNE, schema.POP, schema.GAP_CLASS, schema.WHY,
@@ -383,13 +387,13 @@ def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
         for i in [i for i, key in enumerate(keys) if key == fv]:
             row = gdf.iloc[i]
             pm = sub(folder, "Placemark")
-            label = export._plain(row[schema.NAME])
+            label = ex_common._plain(row[schema.NAME])
             sub(pm, "name", "" if label is None else label)
             if str(gaps[i]) in set(map(str, export.GAP_COLOURS)):
                 sub(pm, "styleUrl", f"#gap_{gaps[i]}")
             ext = sub(pm, "ExtendedData")
             for c in desc:
-                v = export._json_value(row[c])
+                v = ex_common._json_value(row[c])
                 sub(sub(ext, "Data", name=c), "value", "" if v is None else v)
             g = gdf.geometry.iloc[i]
             if g is not None and not g.is_empty:
@@ -402,7 +406,7 @@ def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
 
 
 def test_kml_stream_equals_one_elementtree(tmp_path, edge, monkeypatch):
-    monkeypatch.setattr(export, "_KML_CHUNK", 2)
+    monkeypatch.setattr(ex_kml, "_KML_CHUNK", 2)
     got = write_kml(edge, tmp_path / "e.kml").read_bytes()
     assert got == _reference_kml(edge)
     assert b"&lt;&gt;\"' q" in got and b"\x01" not in got
@@ -410,11 +414,11 @@ def test_kml_stream_equals_one_elementtree(tmp_path, edge, monkeypatch):
 
 
 def test_geojson_stream_equals_json_dumps(tmp_path, edge, monkeypatch):
-    monkeypatch.setattr(export, "_GEOJSON_CHUNK", 2)
+    monkeypatch.setattr(ex_geojson, "_GEOJSON_CHUNK", 2)
     got = write_geojson(edge, tmp_path / "e.geojson").read_text(encoding="utf-8")
     feats = []
     for i in range(len(edge)):
-        props = {c: export._json_value(edge[c].iloc[i]) for c in edge.columns if c != "geometry"}
+        props = {c: ex_common._json_value(edge[c].iloc[i]) for c in edge.columns if c != "geometry"}
         f = {"type": "Feature", "id": props[schema.ID], "properties": props, "geometry": None}
         text = json.dumps(f, ensure_ascii=False, allow_nan=False, default=str)
         g = edge.geometry.iloc[i]
@@ -438,15 +442,15 @@ class Processes(list):
         self.monkeypatch = monkeypatch
         started = self
 
-        class Spy(export._Process):
+        class Spy(ex_process._Process):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 started.append(self)
 
-        monkeypatch.setattr(export, "_Process", Spy)
+        monkeypatch.setattr(ex_formats, "_Process", Spy)
 
     def force(self) -> None:
-        self.monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
+        self.monkeypatch.setattr(ex_formats, "PARALLEL_MIN_ROWS", 0)
         self.monkeypatch.setenv("GISAPP_THREADS", "2")
 
 
@@ -563,7 +567,7 @@ def test_interrupt_here_stops_second_process(tmp_path, edge, summary, processes,
             time.sleep(0.1)
         raise AssertionError("the second process never started its work")
 
-    monkeypatch.setattr(export, "write_csv", interrupted)
+    monkeypatch.setattr(ex_formats, "write_csv", interrupted)
     out = tmp_path / "out"
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):

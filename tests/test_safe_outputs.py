@@ -29,6 +29,7 @@ from gisapp import schema as S
 from gisapp.cli import main
 from gisapp.config import config_from_dict, save_config
 from gisapp.io import export
+from gisapp.io.export import formats as ex_formats, kml as ex_kml, process as ex_process
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -153,14 +154,14 @@ def _leftovers(out: Path) -> list[str]:
 
 def test_interrupted_run_leaves_no_half_file_and_no_manifest(hostile, monkeypatch):
     folder, data = hostile
-    real = export.ET.ElementTree.write
+    real = ex_kml.ET.ElementTree.write
 
     def half_then_crash(self, file, *args, **kwargs):
         real(self, file, *args, **kwargs)                    # the whole KML is on disk …
         Path(file).write_bytes(Path(file).read_bytes()[:200])   # … then cut short
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(export.ET.ElementTree, "write", half_then_crash)
+    monkeypatch.setattr(ex_kml.ET.ElementTree, "write", half_then_crash)
     with pytest.raises(OSError, match="No space left"):
         run_out(folder, data)
     out = folder / "out"
@@ -245,15 +246,15 @@ def _second_process(monkeypatch, then=None) -> list:
     does at national size); ``then(process)`` runs right after it started."""
     started = []
 
-    class Spy(export._Process):
+    class Spy(ex_process._Process):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             started.append(self)
             if then is not None:
                 then(self)
 
-    monkeypatch.setattr(export, "_Process", Spy)
-    monkeypatch.setattr(export, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(ex_formats, "_Process", Spy)
+    monkeypatch.setattr(ex_formats, "PARALLEL_MIN_ROWS", 0)
     monkeypatch.setenv("GISAPP_THREADS", "2")
     return started
 
@@ -295,7 +296,7 @@ def test_cli_interrupted_stops_second_process(hostile, monkeypatch, capsys):
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(export, "write_kml", killed)
+    monkeypatch.setattr(ex_formats, "write_kml", killed)
     assert main(["run", str(toml), "--out", str(folder / "cli"), "-q"]) == 130
     assert "interrupted; no partial output was left behind" in capsys.readouterr().err
     out = folder / "cli"
