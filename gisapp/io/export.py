@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gisapp import schema
+from gisapp import jsonsafe, schema
 from gisapp.errors import GisappError
 from gisapp.parallel import n_threads
 
@@ -168,7 +168,7 @@ def write_gpkg(villages: gpd.GeoDataFrame, path: str | Path, *, layer: str = "vi
 
 def _json_safe_text(v: Any) -> Any:
     if isinstance(v, (list, dict, tuple, set)):
-        return json.dumps(v, ensure_ascii=False, default=str)
+        return jsonsafe.dumps(v, ensure_ascii=False, default=str)
     return v
 
 
@@ -179,7 +179,7 @@ def _json_value(value: Any) -> Any:
     v = _plain(value)
     if isinstance(v, (_dt.date, _dt.datetime)):
         return v.isoformat()
-    return v
+    return jsonsafe.strict(v)      # ±inf → null, as NaN (JSON has no non-finite numbers)
 
 
 _GEOJSON_CHUNK = 10_000
@@ -201,7 +201,7 @@ def _json_column(col: pd.Series) -> list[str]:
     """Each value's JSON text, as ``json.dumps`` writes it inside a feature."""
     dtype = col.dtype
     if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
-        return ["null" if math.isnan(x) else (repr(x) if math.isfinite(x) else _json_dumps(x))
+        return [repr(x) if math.isfinite(x) else "null"
                 for x in col.to_numpy(dtype=np.float64).tolist()]
     if _is_text(col):
         codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
@@ -726,9 +726,9 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
 
 
 def write_manifest(manifest: Mapping[str, Any], path: str | Path) -> Path:
-    """Write the run manifest as sorted, indented UTF-8 JSON."""
+    """Write the run manifest as sorted, indented UTF-8 strict JSON (NaN, ±inf → null)."""
     target = Path(path)
-    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    text = jsonsafe.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     with atomic_path(target) as tmp:
         tmp.write_text(text + "\n", encoding="utf-8", newline="\n")
     return target
