@@ -33,7 +33,7 @@ from pyproj import CRS
 from gisapp import __version__
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
-from gisapp.analysis import gaps, infrastructure, power, scoring, summary, zonal
+from gisapp.analysis import distances, gaps, infrastructure, power, scoring, summary, zonal
 from gisapp.carriers import normalise_towers
 from gisapp.config import (
     CoverageLayer, MeasurementLayer, RunConfig, SignalRaster, config_to_dict, load_config,
@@ -75,6 +75,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     unmatched_names: pd.DataFrame = field(default_factory=pd.DataFrame)
     layers: list[dict[str, Any]] = field(default_factory=list)
+    #: more for the manifest: how distances were measured, power calibration ...
+    details: dict[str, Any] = field(default_factory=dict)
 
     def warn(self, message: str) -> None:
         log.warning(message)
@@ -476,6 +478,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     # taken in the config's order, so a run reads the same whatever the timing, and the
     # first failing layer in that order is the error raised (as when run one by one).
     geoms = base.geometry
+    dist_plan = distances.plan_for(geoms, crs)
+    report.details["distances"] = dist_plan.describe()
     used_keys: set[str] = set()
     cov_keys = [_unique_key(S.layer_key(layer.carrier, layer.technology), layer.kind, used_keys)
                 for layer in cfg.coverage]
@@ -556,8 +560,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
                              lon=t.lon, lat=t.lat, layer_crs=t.crs)
         towers = normalise_towers(towers, carrier=t.carrier, technology=t.technology,
                                   mcc_mnc=t.mcc_mnc, mcc=t.mcc, mnc=t.mnc, path=t.path)
-        dist = infrastructure.distance_to(geoms, towers)
-        by_carrier = infrastructure.nearest_by_group(geoms, towers, group_col="carrier")
+        dist = distances.distance_to(geoms, towers, plan=dist_plan)
+        by_carrier = distances.nearest_by_group(geoms, towers, group_col="carrier", plan=dist_plan)
         cols = ["carrier", "technology"] + ([t.height_m] if t.height_m and t.height_m in towers else [])
         rep.layers.append({"role": "towers", "path": str(t.path), "kind": "declared",
                            "date": None, "features": len(towers)})
@@ -593,9 +597,8 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     def grid_job() -> tuple[RunReport, tuple]:
         rep = RunReport()
         grid = _read_layer(el.grid.path, role="grid", cfg=cfg, crs=crs, villages=base,
-                           layer=el.grid.layer, layer_crs=el.grid.crs, require_overlap=False,
-                           report=rep)
-        dist = infrastructure.distance_to(geoms, grid)
+                           layer=el.grid.layer, layer_crs=el.grid.crs, report=rep)
+        dist = distances.distance_to(geoms, grid, plan=dist_plan)
         disp = grid[["geometry"]].simplify(10.0).to_frame("geometry").set_geometry("geometry").to_crs(4326)
         rep.layers.append({"role": "grid", "path": str(el.grid.path), "kind": "distance",
                            "date": None, "features": len(grid)})
@@ -615,10 +618,11 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
         f = cfg.fibre
         fib = _read_layer(f.path, role="fibre", cfg=cfg, crs=crs, villages=base, layer=f.layer,
                           lon=getattr(f, "lon", None), lat=getattr(f, "lat", None),
-                          layer_crs=f.crs, require_overlap=False, report=rep)
+                          layer_crs=f.crs, report=rep)
         rep.layers.append({"role": "fibre", "path": str(f.path), "kind": "declared",
                            "date": None, "features": len(fib)})
-        return rep, (infrastructure.distance_to(geoms, fib), fib[["geometry"]].to_crs(4326))
+        return rep, (distances.distance_to(geoms, fib, plan=dist_plan),
+                     fib[["geometry"]].to_crs(4326))
 
     def facilities_job() -> tuple[RunReport, tuple]:
         rep = RunReport()
@@ -871,6 +875,7 @@ def _manifest(m: Measured, cfg: RunConfig) -> dict[str, Any]:
         "repaired_geometries": m.report.repaired_geometries,
         "missing_geometries": m.report.missing_geometries,
         "warnings": list(m.report.warnings),
+        **m.report.details,
     }
 
 
