@@ -33,7 +33,7 @@ from pyproj import CRS
 from gisapp import __version__
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
-from gisapp.analysis import distances, gaps, infrastructure, power, scoring, summary, zonal
+from gisapp.analysis import calibrate, distances, gaps, infrastructure, power, scoring, summary, zonal
 from gisapp.carriers import normalise_towers
 from gisapp.config import (
     CoverageLayer, MeasurementLayer, RunConfig, SignalRaster, config_to_dict, load_config,
@@ -822,9 +822,11 @@ def assess(measured: Measured, config: RunConfig | None = None) -> Result:
     sig = gaps.classify_signal(combined, pocket_share=th.pocket_share, has_geometry=has)
     combined.loc[~has, S.SIGNAL_EVIDENCE] = "no geometry"
 
+    rules, calibration = calibrate.resolve(cfg.power, dist_grid_m=m.dist_grid_m, lights=m.lights,
+                                           population=base[S.POP], declared=m.declared)
     pw = power.power_status(
-        idx, declared=m.declared, dist_grid_m=m.dist_grid_m, lights=m.lights, rules=cfg.power,
-        declared_source=m.declared_source, declared_date=m.declared_date,
+        idx, declared=m.declared, dist_grid_m=m.dist_grid_m, lights=m.lights, rules=rules,
+        declared_source=m.declared_source, declared_date=m.declared_date, population=base[S.POP],
     )
     out = pd.DataFrame(index=idx)
     for c in (S.ID, S.NAME, S.COMMUNE, S.PROVINCE, S.POP, S.POP_SOURCE, S.AREA_KM2, S.LON, S.LAT):
@@ -855,6 +857,8 @@ def assess(measured: Measured, config: RunConfig | None = None) -> Result:
     ).to_crs(4326)
     summ = summary.summarise(villages)
     manifest = _manifest(m, cfg)
+    if calibration is not None:
+        manifest["power_calibration"] = calibration
     return Result(villages=villages, summary=summ, report=m.report, config=cfg,
                   layers=dict(m.display), manifest=manifest)
 
