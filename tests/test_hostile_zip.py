@@ -51,7 +51,15 @@ except GisappError as exc:
     out = {"error": type(exc).__name__, "message": str(exc)}
 out["seconds"] = time.perf_counter() - t
 out["cpu_seconds"] = cpu() - c
-out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["rss_mb_getrusage"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# Linux carries the parent's resident size into ru_maxrss across fork + exec (pytest is
+# large by then); VmHWM is this process's own peak since exec
+try:
+    with open("/proc/self/status") as fh:
+        hwm = [ln for ln in fh if ln.startswith("VmHWM:")][0]
+    out["rss_mb"] = int(hwm.split()[1]) / 1024
+except (OSError, IndexError):
+    out["rss_mb"] = out["rss_mb_getrusage"]
 print(json.dumps(out))
 """
 
