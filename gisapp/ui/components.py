@@ -23,7 +23,7 @@ from streamlit_folium import st_folium
 
 from gisapp import schema as S
 from gisapp.text import slug
-from gisapp.config import WEIGHT_PRESETS, PowerRules, RunConfig, RunOptions, Weights, config_to_dict
+from gisapp.config import WEIGHT_PRESETS, RunConfig, RunOptions, Weights, config_to_dict
 from gisapp.io import export
 from gisapp.ui import present
 from gisapp.ui.assets import MapAssets
@@ -202,8 +202,11 @@ def rule_controls(lang: str, base: RunConfig, *, scope: str) -> RunConfig:
                                     key=f"w_{name}_{preset}_{scope}")
     return base.replace(
         thresholds=dataclasses.replace(th, dbm=dbm, pocket_share=pocket),
-        power=PowerRules(grid_max_m=grid_max, grid_unknown_m=max(grid_unknown, grid_max),
-                         lights_min_radiance=lights),
+        # the sliders set the thresholds; the config's combine, population test, strictness
+        # and calibration target are kept
+        power=dataclasses.replace(base.power, grid_max_m=grid_max,
+                                  grid_unknown_m=max(grid_unknown, grid_max),
+                                  lights_min_radiance=lights),
         weights=dataclasses.replace(start, **parts),
     )
 
