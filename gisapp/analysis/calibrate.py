@@ -101,14 +101,14 @@ def _best_distance(d, p, fixed_yes, movable, target, total, strict):
     shares = (base + cum[np.append(first, len(dd))]) / total    # k = how many groups in
     k = int(np.argmin(np.abs(shares - target)))
     if k == 0:
-        thr = float(uniq[0]) - 1.0 if len(uniq) else 0.0      # below every village
+        thr = float(np.floor(uniq[0])) - 1.0 if len(uniq) else 0.0      # below every village
     elif k == len(uniq):
-        thr = float(uniq[-1]) + 1.0
-    else:
-        thr = float(np.floor((uniq[k - 1] + uniq[k]) / 2.0 * 10) / 10)   # between two groups
-        if thr <= uniq[k - 1]:
-            thr = float((uniq[k - 1] + uniq[k]) / 2.0)
-    return thr, float(shares[k])
+        thr = float(np.ceil(uniq[-1])) + 1.0                              # beyond every one
+    else:                       # between two groups: the roundest number strictly between
+        lo, hi = float(uniq[k - 1]), float(uniq[k])
+        mid = (lo + hi) / 2.0
+        thr = next((r for r in (round(mid, nd) for nd in (-2, -1, 0, 1, 3)) if lo < r < hi), mid)
+    return float(thr), float(shares[k])
 
 
 def _search(rules, d, li, p, dec, target, lights_opts, pop_opts, use_li):
