@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["nfc", "fold", "slug"]
+__all__ = ["nfc", "strip_marks", "fold", "slug"]
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -23,15 +23,19 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def strip_marks(text: str) -> str:
+    """``text`` without its diacritics (đ → d, Đ → D), case kept: "Bản Đôn" → "Ban Don"."""
+    text = unicodedata.normalize("NFKD", text).replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lowercase ASCII form of ``text``: NFC, lowercase, diacritics removed, đ → d.
 
     Punctuation and spacing are kept: ``fold("Bản Nà Lừa")`` is ``"ban na lua"``.
     """
-    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return strip_marks(unicodedata.normalize("NFC", text).lower())
 
 
 def _missing(value: Any) -> bool:

@@ -136,15 +136,47 @@ def gap_costs(
         raise MissingColumnError(
             f"gap costs need the column(s) {', '.join(missing)}; run the gap analysis first",
             layer="villages")
-    n = len(villages)
     gap = villages[S.GAP_CLASS].astype(str).to_numpy()
     pop = pd.to_numeric(villages[S.POP], errors="coerce").to_numpy(float)
-    d_site = pd.to_numeric(villages[S.DIST_SITE_M], errors="coerce").to_numpy(float)
-    d_fibre = pd.to_numeric(villages[S.DIST_FIBRE_M], errors="coerce").to_numpy(float)
-    d_grid = pd.to_numeric(villages[S.DIST_GRID_M], errors="coerce").to_numpy(float)
-    inf = np.inf
+    d = {c: pd.to_numeric(villages[c], errors="coerce").to_numpy(float)
+         for c in (S.DIST_SITE_M, S.DIST_FIBRE_M, S.DIST_GRID_M)}
+    site = _new_site_parts(d[S.DIST_SITE_M], d[S.DIST_FIBRE_M], d[S.DIST_GRID_M], costs=costs,
+                           technology=technology, fibre_reach_m=fibre_reach_m,
+                           grid_reach_m=grid_reach_m)
+    unknown = gap == S.GapClass.UNKNOWN.value
+    sig_opt, sig_cost = _signal_option(gap, pop, d[S.DIST_SITE_M], site, costs=costs,
+                                       upgrade_range_m=upgrade_range_m,
+                                       satellite_above_usd_per_person=satellite_above_usd_per_person)
+    households = np.ceil(np.nan_to_num(pop, nan=0.0) / costs.household_size)
+    pw = _power_option(gap, households, d[S.DIST_GRID_M], costs=costs, grid_reach_m=grid_reach_m)
+    pow_opt, pow_cost = pw["option"], pw["cost"]
 
-    # --- new-site components ---------------------------------------------------
+    total = sig_cost + pow_cost
+    total = np.where(unknown, np.nan, total)
+    sig_cost = np.where(unknown, np.nan, sig_cost)
+    pow_cost = np.where(unknown, np.nan, pow_cost)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_person = np.where(pop > 0, total / pop, np.nan)
+    label = _option_label(sig_opt, pow_opt, site)
+    breakdown = _breakdown(villages, sig_opt, pow_opt, site, pw, households, d[S.DIST_GRID_M],
+                           costs=costs, technology=technology)
+    breakdown = np.where(unknown, "", breakdown)
+    label = np.where(unknown, "", label)
+
+    return pd.DataFrame({
+        SIGNAL_OPTION: sig_opt.astype(object), SIGNAL_COST_USD: sig_cost,
+        POWER_OPTION: pow_opt.astype(object), POWER_COST_USD: pow_cost,
+        COST_OPTION: label, COST_USD: total, COST_PER_PERSON_USD: per_person,
+        COST_BREAKDOWN: breakdown,
+    }, index=villages.index)
+
+
+def _new_site_parts(d_site: np.ndarray, d_fibre: np.ndarray, d_grid: np.ndarray, *,
+                    costs: UnitCosts, technology: str, fibre_reach_m: float,
+                    grid_reach_m: float) -> dict[str, np.ndarray | float]:
+    """The parts of a new site per village: radio, backhaul (fibre when cheaper than
+    microwave), power (grid when cheaper than solar) and the capital cost."""
+    inf = np.inf
     radio = float(costs.radio_usd[technology])
     mw = microwave_cost_usd(d_site, costs)
     fibre = np.where(np.nan_to_num(d_fibre, nan=inf) <= fibre_reach_m,
@@ -157,67 +189,77 @@ def gap_costs(
     solar_site = costs.site_pv_w * costs.solar_per_w_usd + costs.site_battery_wh * costs.battery_per_wh_usd
     use_grid = grid_site < solar_site
     power = np.where(use_grid, grid_site, solar_site)
-    new_capex = costs.tower_civil_usd + radio + backhaul + power
+    return {"radio": radio, "mw": mw, "fibre": fibre, "use_fibre": use_fibre,
+            "grid_site": grid_site, "solar_site": solar_site, "use_grid": use_grid,
+            "capex": costs.tower_civil_usd + radio + backhaul + power}
 
-    upgrade_capex = np.where(np.nan_to_num(d_site, nan=inf) <= upgrade_range_m,
-                             costs.upgrade_site_usd, inf)
-    sat_capex = np.full(n, costs.vsat_usd)
 
+def _signal_option(gap: np.ndarray, pop: np.ndarray, d_site: np.ndarray, site: dict, *,
+                   costs: UnitCosts, upgrade_range_m: float,
+                   satellite_above_usd_per_person: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per village with a signal gap: upgrade an existing site, build a new one, or the
+    satellite stop-gap when terrestrial costs too much per person; and its lifetime cost."""
+    n = len(gap)
+    upgrade_capex = np.where(np.nan_to_num(d_site, nan=np.inf) <= upgrade_range_m,
+                             costs.upgrade_site_usd, np.inf)
     options = np.stack([
         _lifetime(upgrade_capex, 0.0, costs),
-        _lifetime(new_capex, 0.0, costs),
+        _lifetime(site["capex"], 0.0, costs),
     ], axis=1)
     best = np.argmin(options, axis=1)
     terr_cost = options[np.arange(n), best]
-    sat_cost = _lifetime(sat_capex, costs.vsat_service_usd_per_year, costs)
+    sat_cost = _lifetime(np.full(n, costs.vsat_usd), costs.vsat_service_usd_per_year, costs)
     with np.errstate(divide="ignore", invalid="ignore"):
         terr_pp = np.where(pop > 0, terr_cost / pop, np.nan)
     use_sat = np.isfinite(terr_pp) & (terr_pp > satellite_above_usd_per_person)
-
     signal_gap = np.isin(gap, _SIGNAL_GAPS)
-    power_gap = np.isin(gap, _POWER_GAPS)
-    unknown = gap == S.GapClass.UNKNOWN.value
-
     sig_opt = np.where(use_sat, "satellite", np.where(best == 0, "upgrade_existing", "new_site"))
     sig_opt = np.where(signal_gap, sig_opt, "")
-    sig_cost = np.where(use_sat, sat_cost, terr_cost)
-    sig_cost = np.where(signal_gap, sig_cost, 0.0)
+    sig_cost = np.where(signal_gap, np.where(use_sat, sat_cost, terr_cost), 0.0)
+    return sig_opt, sig_cost
 
-    # --- power gap: grid extension vs solar home systems ------------------------
-    households = np.ceil(np.nan_to_num(pop, nan=0.0) / costs.household_size)
+
+def _power_option(gap: np.ndarray, households: np.ndarray, d_grid: np.ndarray, *,
+                  costs: UnitCosts, grid_reach_m: float) -> dict[str, np.ndarray]:
+    """Per village with a power gap: extend the grid or solar home systems, the cheaper."""
+    inf = np.inf
+    power_gap = np.isin(gap, _POWER_GAPS)
     grid_v = np.where(np.nan_to_num(d_grid, nan=inf) <= grid_reach_m,
                       np.nan_to_num(d_grid, nan=inf) / 1000.0 * costs.grid_per_km_usd
                       + households * costs.grid_connection_per_household_usd, inf)
     shs_v = households * costs.solar_home_system_usd
     use_grid_v = grid_v <= shs_v
-    pow_cost = np.where(power_gap, np.where(use_grid_v, grid_v, shs_v), 0.0)
-    pow_opt = np.where(power_gap, np.where(use_grid_v, "grid_extension", "solar_home_systems"), "")
+    return {"option": np.where(power_gap, np.where(use_grid_v, "grid_extension", "solar_home_systems"), ""),
+            "cost": np.where(power_gap, np.where(use_grid_v, grid_v, shs_v), 0.0),
+            "use_grid": use_grid_v, "shs": shs_v}
 
-    total = sig_cost + pow_cost
-    total = np.where(unknown, np.nan, total)
-    sig_cost = np.where(unknown, np.nan, sig_cost)
-    pow_cost = np.where(unknown, np.nan, pow_cost)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_person = np.where(pop > 0, total / pop, np.nan)
 
-    # --- labels and breakdowns (strings built column-wise, not per village) ------
-    bh_name = np.where(use_fibre, "fibre", "microwave")
-    pw_name = np.where(use_grid, "grid", "solar")
+def _option_label(sig_opt: np.ndarray, pow_opt: np.ndarray, site: dict) -> np.ndarray:
+    """``new_site(microwave, solar) + solar_home_systems`` and the like (built column-wise)."""
+    bh_name = np.where(site["use_fibre"], "fibre", "microwave")
+    pw_name = np.where(site["use_grid"], "grid", "solar")
     label = np.where(sig_opt == "new_site",
                      "new_site(" + bh_name.astype(object) + ", " + pw_name.astype(object) + ")",
                      sig_opt.astype(object))
-    label = np.where((label != "") & (pow_opt != ""), label + " + " + pow_opt.astype(object),
-                     np.where(label != "", label, pow_opt.astype(object)))
+    return np.where((label != "") & (pow_opt != ""), label + " + " + pow_opt.astype(object),
+                    np.where(label != "", label, pow_opt.astype(object)))
 
+
+def _breakdown(villages: pd.DataFrame, sig_opt: np.ndarray, pow_opt: np.ndarray, site: dict,
+               pw: dict, households: np.ndarray, d_grid: np.ndarray, *, costs: UnitCosts,
+               technology: str) -> np.ndarray:
+    """The readable parts of each village's cost (``tower_civil 30,000 + radio_4G …``)."""
+    n = len(sig_opt)
+    use_fibre, use_grid, mw, fibre = site["use_fibre"], site["use_grid"], site["mw"], site["fibre"]
     up_carrier = _nearest_carrier(villages)
     breakdown = np.full(n, "", dtype=object)
     m_new = sig_opt == "new_site"
     breakdown[m_new] = _fmt([
-        ("tower_civil", costs.tower_civil_usd), (f"radio_{technology}", radio),
+        ("tower_civil", costs.tower_civil_usd), (f"radio_{technology}", site["radio"]),
         ("microwave", np.where(use_fibre, 0.0, mw)), ("fibre", np.where(use_fibre, fibre, 0.0)),
-        ("grid_extension", np.where(use_grid, grid_site - costs.site_power_backup_usd, 0.0)),
+        ("grid_extension", np.where(use_grid, site["grid_site"] - costs.site_power_backup_usd, 0.0)),
         ("power_backup", np.where(use_grid, costs.site_power_backup_usd, 0.0)),
-        ("solar_battery", np.where(use_grid, 0.0, solar_site)),
+        ("solar_battery", np.where(use_grid, 0.0, site["solar_site"])),
     ], m_new)[m_new]
     m_up = sig_opt == "upgrade_existing"
     breakdown[m_up] = ("upgrade_site " + f"{costs.upgrade_site_usd:,.0f}"
@@ -225,23 +267,16 @@ def gap_costs(
     m_sat = sig_opt == "satellite"
     breakdown[m_sat] = f"vsat {costs.vsat_usd:,.0f}"
     m_pow = pow_opt != ""
+    use_grid_v = pw["use_grid"]
     pb = _fmt([("mv_line", np.where(use_grid_v, np.nan_to_num(d_grid) / 1000.0 * costs.grid_per_km_usd, 0.0)),
                ("connections", np.where(use_grid_v, households * costs.grid_connection_per_household_usd, 0.0)),
-               ("solar_home_systems", np.where(use_grid_v, 0.0, shs_v))], m_pow)
+               ("solar_home_systems", np.where(use_grid_v, 0.0, pw["shs"]))], m_pow)
     breakdown = np.where(m_pow & (breakdown != ""), breakdown + " + " + pb,
                          np.where(m_pow, pb, breakdown))
     if costs.include_opex:
         breakdown = np.where(breakdown != "", breakdown + f" (+ opex over {costs.horizon_years} y)",
                              breakdown)
-    breakdown = np.where(unknown, "", breakdown)
-    label = np.where(unknown, "", label)
-
-    return pd.DataFrame({
-        SIGNAL_OPTION: sig_opt.astype(object), SIGNAL_COST_USD: sig_cost,
-        POWER_OPTION: pow_opt.astype(object), POWER_COST_USD: pow_cost,
-        COST_OPTION: label, COST_USD: total, COST_PER_PERSON_USD: per_person,
-        COST_BREAKDOWN: breakdown,
-    }, index=villages.index)
+    return breakdown
 
 
 def _nearest_carrier(villages: pd.DataFrame) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 
 import geopandas as gpd
 import numpy as np
@@ -16,15 +15,11 @@ from gisapp.demo.lines import Lines
 from gisapp.demo.people import WgsBox
 from gisapp.demo.places import Places
 from gisapp.text import nfc as _nfc
+from gisapp.text import strip_marks
 from gisapp.crs import pixel_index
 
 #: names on the utility's list that match no village (second syllable not in places._S2)
 _UNMATCHED = ("Bản Hoa Ngọc 12", "Thôn Suối Tiên 9", "Xóm Bờ Rào 4", "Bản Pù Ban 15")
-
-
-def _strip_diacritics(s: str) -> str:
-    s = unicodedata.normalize("NFKD", s).replace("đ", "d").replace("Đ", "D")
-    return _nfc("".join(c for c in s if not unicodedata.combining(c)))
 
 
 def no_power(rng: np.random.Generator, places: Places, grid: gpd.GeoDataFrame) -> np.ndarray:
@@ -72,7 +67,7 @@ def electricity_list(villages: gpd.GeoDataFrame, dark: np.ndarray,
     for name, v in zip(sub["name"], variant):
         bare = name.split(" ", 1)[1]
         typed.append({0: name, 1: bare, 2: name.upper(), 3: bare.lower(),
-                      4: _strip_diacritics(name), 5: f" {bare}  "}[int(v)])
+                      4: _nfc(strip_marks(name)), 5: f" {bare}  "}[int(v)])
     commune = [c if r < 0.6 else c.removeprefix("Xã ") for c, r in
                zip(sub["commune"], rng.random(len(sub)))]
     df = pd.DataFrame({"xa": commune, "thon_ban": typed, "co_dien": status})
