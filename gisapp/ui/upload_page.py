@@ -12,7 +12,6 @@ with the names kept in ``st.session_state["upload_names"]``), never the private 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import tempfile
 from pathlib import Path
 
@@ -29,8 +28,6 @@ from gisapp.ui import project
 
 __all__ = ["upload_dir", "upload_section", "config_upload", "config_download", "show_named_error",
            "public_text", "CONFIG_MAX_MB"]
-
-log = logging.getLogger(__name__)
 
 #: a run config is a short text file
 CONFIG_MAX_MB = 1.0
@@ -56,13 +53,11 @@ def public_text(text: str) -> str:
 
 
 def show_named_error(exc: BaseException, lang: str) -> None:
-    """A GisappError's message naming the uploaded files; anything else a generic one."""
-    if isinstance(exc, GisappError):
-        log.info("user error: %s", exc)
-        st.error(public_text(str(exc)))
-    else:
-        log.error("unexpected error in the app", exc_info=exc)
-        st.error(t("error_unexpected", lang))
+    """The page's error message (:func:`gisapp.ui.components.show_error`, which names the
+    uploaded files through :func:`public_text`)."""
+    from gisapp.ui.components import show_error
+
+    show_error(exc, lang)
 
 
 # ------------------------------------------------------------------------ upload
