@@ -30,7 +30,7 @@ from gisapp.io.archive import safe_extract
 __all__ = [
     "ROLES", "VECTOR_EXT", "RASTER_EXT", "TABLE_EXT", "ACCEPTED_EXT", "Assignment",
     "check_upload_size", "save_upload", "config_from_assignments", "config_from_toml",
-    "COLUMN_FIELDS", "list_layers", "preview", "guess_columns", "opencellid_kind",
+    "COLUMN_FIELDS", "list_layers", "preferred_layer", "preview", "guess_columns", "opencellid_kind",
     "prepare_towers", "public_message", "missing_inputs",
 ]
 
@@ -368,6 +368,31 @@ def list_layers(path: str | Path) -> list[str]:
         raise UnreadableFileError(f"cannot open it ({exc}); check that it is a valid "
                                   f"{ext.lstrip('.').upper()} file", path=p) from None
     return []
+
+
+#: the geometry a role's layer usually has (its layer is offered first)
+_ROLE_GEOMETRY = {"villages": "polygon", "coverage": "polygon", "grid": "line", "towers": "point"}
+
+
+def preferred_layer(path: str | Path, role: str) -> str | None:
+    """The layer of a multi-layer file to offer first for ``role``: the first one whose
+    geometry suits the role (polygons for villages and coverage, lines for the grid,
+    points for towers), else the first layer; None for a file without layers."""
+    p = Path(path)
+    if p.suffix.lower() not in (".gpkg", ".geojson", ".json", ".shp"):
+        layers = list_layers(p)
+        return layers[0] if layers else None
+    import pyogrio
+
+    try:
+        layers = [(str(n), str(g or "").lower()) for n, g in pyogrio.list_layers(p)]
+    except Exception:                   # list_layers has said what is wrong
+        layers = [(n, "") for n in list_layers(p)]
+    want = _ROLE_GEOMETRY.get(role)
+    for name, geom in layers:
+        if want and want in geom:
+            return name
+    return layers[0][0] if layers else None
 
 
 def preview(path: str | Path, *, layer: str | None = None, n: int = 5) -> pd.DataFrame | None:

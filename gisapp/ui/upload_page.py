@@ -77,11 +77,13 @@ def _saved(f, folder: Path, max_mb: float) -> Path:
     return Path(saved[key])
 
 
-def _layer_choice(lang: str, path: Path, wkey: str) -> str | None:
+def _layer_choice(lang: str, path: Path, role: str, wkey: str) -> str | None:
     layers = I.list_layers(path)
     if len(layers) < 2:
         return None
+    first = I.preferred_layer(path, role)
     return st.selectbox(t("layer", lang), layers, key=f"layer_{wkey}",
+                        index=layers.index(first) if first in layers else 0,
                         help=t("layer_help", lang, n=len(layers)))
 
 
@@ -128,7 +130,7 @@ def _file_form(lang: str, i: int, f, folder: Path, max_mb: float) -> I.Assignmen
                         format_func=lambda r: t(f"role_{r}", lang))
     if role == "ignore":
         return I.Assignment(path=path, role=role)
-    layer = _layer_choice(lang, path, wkey)
+    layer = _layer_choice(lang, path, role, wkey)
     carrier, tech, kind, cols = "", "4G", "declared", {}
     if role in ("coverage", "signal"):
         c1, c2, c3 = st.columns(3)

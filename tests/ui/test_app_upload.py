@@ -76,7 +76,7 @@ def uploaded(files):
     at = _page("upload", [(GPKG, files["gpkg"]), ("452.csv", files["cells"])])
     layer = at.selectbox(key=f"layer_0_{GPKG}")
     assert layer.options == ["diem_mau", "thon"]
-    layer.set_value("thon").run()
+    assert layer.value == "thon"                    # the polygons, offered first for villages
     return _run(at)
 
 
@@ -112,6 +112,8 @@ def test_a_bare_config_download_names_its_inputs_relatively(uploaded):
 
 def test_errors_name_the_uploaded_file_not_the_temporary_copy(files):
     at = _page("upload", [(GPKG, files["gpkg"])])
+    at.selectbox(key=f"layer_0_{GPKG}").set_value("diem_mau").run()    # the planner's choice
+    assert at.selectbox(key=f"col_id_0_{GPKG}_diem_mau").value == "ma_thon"
     at.selectbox(key=f"layer_0_{GPKG}").set_value("thon").run()
     at.selectbox(key=f"col_id_0_{GPKG}_thon").set_value("xa").run()    # ids that repeat
     _run(at)

@@ -173,3 +173,10 @@ def test_project_keeps_shapefile_sidecars(tmp_path):
     data = project.write_project(cfg, names={str(shp): "Thôn.zip"})
     back = project.read_project(data, tmp_path / "out")
     assert gpd.read_file(back.villages.path).shape[0] == 3
+
+
+def test_the_layer_offered_first_suits_the_role(two_layer_gpkg):
+    from gisapp.ui.inputs import preferred_layer
+
+    assert preferred_layer(two_layer_gpkg, "villages") == "thon"        # polygons
+    assert preferred_layer(two_layer_gpkg, "towers") == "diem_thon"     # points
