@@ -234,7 +234,9 @@ def _load_config(lang: str, files: list, max_mb: float) -> RunConfig | None:
     if projects:
         f = projects[0]
         I.check_upload_size(f.name, f.size, max_mb=max_mb)
-        return project.read_project(f.getvalue(), folder, name=f.name, max_mb=max_mb)
+        config = project.read_project(f.getvalue(), folder, name=f.name, max_mb=max_mb)
+        _names()[str(config.base_dir or folder)] = ""   # the folder of its config.toml
+        return config
     f = tomls[0]
     I.check_upload_size(f.name, f.size, max_mb=CONFIG_MAX_MB)
     for other in files:
@@ -275,8 +277,9 @@ def config_upload(lang: str, *, max_mb: float | None = None) -> RunConfig | None
 def _private_root(config: RunConfig) -> Path | None:
     """The session's private folder holding every input of ``config``, if one does."""
     paths = [Path(p) for p in config.input_paths()]
-    for folder, shown in (st.session_state.get("upload_names") or {}).items():
-        if shown == "" and paths and all(p.is_relative_to(folder) for p in paths):
+    folders = [f for f, shown in (st.session_state.get("upload_names") or {}).items() if shown == ""]
+    for folder in sorted(folders, key=len, reverse=True):          # the innermost first
+        if paths and all(p.is_relative_to(folder) for p in paths):
             return Path(folder)
     return None
 

@@ -128,6 +128,8 @@ def test_project_file_reopens_with_the_same_results(uploaded):
     data = project.write_project(cfg, names=names)                 # what "Save the project" returns
     again = _page("config", [("du_an.zip", data)])
     assert not again.error, [e.value for e in again.error]
+    notes = [c.value for c in again.sidebar.caption if "Thôn_Sơn_La.gpkg" in c.value]
+    assert notes and "inputs/Thôn_Sơn_La.gpkg" in notes[0] and "project/" not in notes[0]
     assert _total(again) == _total(uploaded)
     table = lambda at: next(d.value for d in at.dataframe if "●" in d.value.columns)  # noqa: E731
     pd.testing.assert_frame_equal(table(again), table(uploaded))
