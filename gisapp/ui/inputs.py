@@ -192,7 +192,7 @@ def config_from_assignments(
     for a in used:
         if a.role in ("coverage", "signal"):
             if not a.carrier.strip():
-                raise ConfigError(f"file '{a.path.name}': give the carrier of this {a.role} layer")
+                raise ConfigError(f"file '{a.path}': give the carrier of this {a.role} layer")
             if a.role == "coverage":
                 coverage.append(CoverageLayer(path=a.path, layer=a.layer, carrier=a.carrier.strip(),
                                               technology=a.technology, kind=a.kind))
