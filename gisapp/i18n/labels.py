@@ -68,6 +68,63 @@ LABELS: dict[str, tuple[str, str]] = {
         "Tải tệp lên, gán vai trò rồi bấm “Chạy phân tích”.",
         "Upload files, assign their roles, then press “Run the analysis”.",
     ),
+    # --- helper "upload" (issue 13, item 8): layers, columns, OpenCelliD, saved config, project
+    "layer": ("Lớp dữ liệu", "Layer"),
+    "layer_help": ("Tệp này có {n} lớp; chọn lớp cần dùng.", "This file has {n} layers; choose the one to use."),
+    "col_none": ("— không có —", "— none —"),
+    "col_guess_help": (
+        "Đã đoán theo tên cột của tệp; chọn cột khác nếu sai.",
+        "Guessed from the file's column names; choose another column if it is wrong.",
+    ),
+    "col_carrier": ("Cột nhà mạng", "Carrier column"),
+    "col_technology": ("Cột công nghệ (2G/3G/4G/5G)", "Technology column (2G/3G/4G/5G)"),
+    "col_mcc_mnc": ("Cột mã mạng MCC-MNC (vd. 452-04)", "MCC-MNC column (e.g. 452-04)"),
+    "col_mcc": ("Cột MCC (mã quốc gia)", "MCC column (country code)"),
+    "col_mnc": ("Cột MNC (mã mạng; OpenCelliD: net)", "MNC column (network code; OpenCelliD: net)"),
+    "preview": ("{n} dòng đầu của “{file}”", "The first {n} rows of “{file}”"),
+    "opencellid_found": (
+        "“{file}” là danh sách trạm OpenCelliD: nhà mạng lấy từ mã MCC-MNC (452-04 Viettel, "
+        "452-01 MobiFone, 452-02 VinaPhone …), công nghệ lấy từ cột radio.",
+        "“{file}” is an OpenCelliD cell list: carriers come from MCC-MNC (452-04 Viettel, "
+        "452-01 MobiFone, 452-02 VinaPhone …), technologies from the radio column.",
+    ),
+    "config_files": (
+        "Tệp dự án (.zip), hoặc tệp cấu hình (.toml) cùng các tệp dữ liệu của nó",
+        "Project file (.zip), or a config file (.toml) with its data files",
+    ),
+    "config_files_help": (
+        "Đường dẫn tương đối trong tệp cấu hình được tìm trong thư mục của chính nó: tải các tệp "
+        "dữ liệu lên cùng lúc. Tệp dự án đã chứa sẵn chúng.",
+        "Relative paths in a config are found in the config's own folder: upload its data files "
+        "with it. A project file already holds them.",
+    ),
+    "config_first": (
+        "Tải lên tệp dự án (.zip), hoặc tệp cấu hình (.toml) cùng các tệp dữ liệu của nó.",
+        "Upload a project file (.zip), or a config file (.toml) with its data files.",
+    ),
+    "config_need_one": (
+        "Cần đúng một tệp cấu hình (.toml) hoặc một tệp dự án (.zip); đã tải lên {n}.",
+        "Exactly one config file (.toml) or one project file (.zip) is needed; {n} were uploaded.",
+    ),
+    "config_missing": (
+        "Tệp cấu hình “{file}” cần các tệp chưa được tải lên: {files}. Hãy tải chúng lên cùng tệp "
+        "cấu hình (đường dẫn tương đối tính từ thư mục của tệp cấu hình), hoặc dùng tệp dự án.",
+        "The config “{file}” needs files that were not uploaded: {files}. Upload them together "
+        "with the config (relative paths start at the config's own folder), or use a project file.",
+    ),
+    "config_relative_note": (
+        "Tệp cấu hình ghi các tệp dữ liệu bằng tên tương đối: đặt {files} cạnh nó. Muốn có tất cả "
+        "trong một tệp, hãy lưu dự án.",
+        "The config names its data files by relative name: put {files} beside it. To get "
+        "everything in one file, save the project.",
+    ),
+    "dl_project": ("Lưu dự án (.zip)", "Save the project (.zip)"),
+    "dl_project_help": (
+        "Một tệp gồm cấu hình, các tệp dữ liệu và manifest; mở lại bằng nguồn “Tệp cấu hình đã lưu”.",
+        "One file with the config, the data files and a manifest; reopen it with the “Saved "
+        "config file” source.",
+    ),
+    # --- end of helper "upload"
     "settings": ("Ngưỡng và quy tắc", "Thresholds and rules"),
     "threshold": ("Ngưỡng {tech} (dBm)", "{tech} threshold (dBm)"),
     "pocket_share": ("Tỷ lệ dân không có sóng để coi là lõm sóng", "Share of people unserved for a pocket"),

@@ -6,7 +6,6 @@ rows and counts come from :mod:`gisapp.ui.present`, the result from the pipeline
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import logging
 import tempfile
@@ -16,22 +15,18 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-import tomli_w
 from streamlit_folium import st_folium
 
 from gisapp import schema as S
 from gisapp.text import slug
 from gisapp.config import (
-    WEIGHT_PRESETS, RunConfig, RunOptions, apply_overrides, config_to_dict, preset_for, preset_weights,
+    WEIGHT_PRESETS, RunConfig, apply_overrides, preset_for, preset_weights,
 )
 from gisapp.io import export
 from gisapp.ui import cache, present
 from gisapp.ui.assets import MapAssets
 from gisapp.i18n import gap_label, t
-from gisapp.errors import GisappError
-from gisapp.ui.inputs import (
-    ACCEPTED_EXT, ROLES, Assignment, check_upload_size, config_from_assignments, config_from_toml, save_upload,
-)
+from gisapp.ui import upload_page
 from gisapp.ui.map import GAP_COLOURS, OSM_TILES, build_map, selection_group
 
 __all__ = [
@@ -59,7 +54,7 @@ def show_error(exc: BaseException, lang: str) -> None:
 
     if isinstance(exc, GisappError):
         log.info("user error: %s", exc)
-        st.error(str(exc))
+        st.error(upload_page.public_text(str(exc)))     # uploaded names, not private paths
     else:
         log.error("unexpected error in the app", exc_info=exc)
         st.error(t("error_unexpected", lang))
@@ -85,76 +80,17 @@ def source_choice(lang: str) -> str:
 
 
 def _upload_dir() -> Path:
-    if "upload_dir" not in st.session_state:
-        st.session_state["upload_dir"] = tempfile.mkdtemp(prefix="gisapp-upload-")
-    return Path(st.session_state["upload_dir"])
+    return upload_page.upload_dir()
 
 
 def upload_section(lang: str, *, max_mb: float) -> RunConfig | None:
-    """File uploader with a role (and carrier, technology, columns) per file.
-
-    Returns the config once the planner presses "Run", else the last one built.
-    Raises GisappError subclasses (shown by the page) for bad files.
-    """
-    files = st.file_uploader(
-        t("upload_files", lang), accept_multiple_files=True, key="uploads",
-        type=[e.lstrip(".") for e in ACCEPTED_EXT], help=t("upload_help", lang, mb=max_mb),
-    )
-    if not files:
-        st.info(t("upload_first", lang))
-        return None
-    assignments: list[Assignment] = []
-    for i, f in enumerate(files):
-        with st.expander(f.name, expanded=True):
-            role = st.selectbox(t("role", lang), ROLES, key=f"role_{i}_{f.name}",
-                                format_func=lambda r: t(f"role_{r}", lang),
-                                index=0 if i == 0 else len(ROLES) - 1)
-            carrier, tech, kind, cols = "", "4G", "declared", {}
-            if role in ("coverage", "signal"):
-                c1, c2, c3 = st.columns(3)
-                carrier = c1.text_input(t("carrier", lang), key=f"carrier_{i}_{f.name}")
-                tech = c2.selectbox(t("technology", lang), S.TECHNOLOGIES, index=2,
-                                    key=f"tech_{i}_{f.name}")
-                kind = c3.selectbox(t("kind", lang), S.KINDS, key=f"kind_{i}_{f.name}",
-                                    index=1 if role == "coverage" else 0,
-                                    format_func=lambda k: t(f"kind_{k}", lang))
-            elif role in ("villages", "electricity", "towers"):
-                names = {"villages": ("id", "name", "commune", "population", "lon", "lat"),
-                         "electricity": ("id", "name", "commune", "status"),
-                         "towers": ("lon", "lat")}[role]
-                cs = st.columns(3)
-                for j, n in enumerate(names):
-                    cols[n] = cs[j % 3].text_input(t(f"col_{n}", lang), key=f"col_{n}_{i}_{f.name}")
-            assignments.append(Assignment(path=Path(f.name), role=role, carrier=carrier,
-                                          technology=tech, kind=kind, columns=cols))
-    if st.button(t("run", lang), key="run_uploads", type="primary"):
-        # a failed run forgets the previous one: no stale result under an error
-        st.session_state.pop("upload_config", None)
-        used = [(a, f) for a, f in zip(assignments, files) if a.role != "ignore"]
-        try:
-            for _, f in used:             # every size first, before any file is read
-                check_upload_size(f.name, f.size, max_mb=max_mb)
-            folder = _upload_dir()
-            saved = [dataclasses.replace(a, path=save_upload(f.name, f.getvalue(), folder, max_mb=max_mb))
-                     for a, f in used]
-            options = RunOptions(name="uploaded files", max_file_mb=max_mb)
-            st.session_state["upload_config"] = config_from_assignments(saved, options=options)
-        except GisappError as exc:
-            show_error(exc, lang)
-            return None
-    return st.session_state.get("upload_config")
-
-
-#: a run config is a short text file
-CONFIG_MAX_MB = 1.0
+    """File uploader with a role, layer and columns per file (:mod:`gisapp.ui.upload_page`)."""
+    return upload_page.upload_section(lang, max_mb=max_mb)
 
 
 def config_upload(lang: str) -> RunConfig | None:
-    f = st.file_uploader(t("config_file", lang), type=["toml"], key="config_upload")
-    if f is None:
-        return None
-    check_upload_size(f.name, f.size, max_mb=CONFIG_MAX_MB)
-    return config_from_toml(f.getvalue(), base_dir=Path.cwd())
+    """A project file, or a config with its data files (:mod:`gisapp.ui.upload_page`)."""
+    return upload_page.config_upload(lang)
 
 
 # ------------------------------------------------------------------- sidebar: controls
@@ -393,9 +329,7 @@ def download_section(lang: str, villages: gpd.GeoDataFrame, summary: pd.DataFram
 
 
 def config_download(lang: str, config: RunConfig) -> None:
-    text = tomli_w.dumps(config_to_dict(config))
-    st.sidebar.download_button(t("dl_config", lang), data=text.encode("utf-8"), file_name="gisapp.toml",
-                               mime="application/toml", key="dl_config", on_click="ignore")
+    upload_page.config_download(lang, config)
 
 
 def report_section(lang: str, report) -> None:

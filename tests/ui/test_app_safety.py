@@ -62,7 +62,7 @@ def _upload_page(files: list[tuple[str, bytes]], *, limit: float = LIMIT_MB) -> 
 def _name_columns(at: AppTest, name: str) -> None:
     for col, value in (("id", "village_id"), ("name", "name"), ("commune", "commune"),
                        ("population", "population")):
-        at.text_input(key=f"col_{col}_0_{name}").set_value(value)
+        at.selectbox(key=f"col_{col}_0_{name}").set_value(value)   # the file's own columns
 
 
 def _run(at: AppTest) -> AppTest:
