@@ -49,7 +49,11 @@ def role_label(role: str | None, lang: str = "vi") -> str:
     return role
 
 
-def _param(value: Any, lang: str) -> str:
+def _param(value: Any, lang: str, name: str = "") -> str:
+    if name in ("file", "path") and value is not None:
+        return file_name(value)
+    if name == "role" and value:
+        return role_label(str(value), lang)
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, int):
@@ -57,7 +61,9 @@ def _param(value: Any, lang: str) -> str:
     if isinstance(value, float):
         return N.number(value, lang, digits=0 if value == int(value) else 2)
     if isinstance(value, (list, tuple, set)):
-        return ", ".join(_param(v, lang) for v in list(value)[:5])
+        items = list(value)
+        more = "" if len(items) <= 20 else ", …"
+        return ", ".join(_param(v, lang) for v in items[:20]) + more
     if isinstance(value, PurePath):
         return value.name
     return str(value)
@@ -87,26 +93,37 @@ def _class_lead(exc: BaseException, lang: str) -> str:
     return t("error_unexpected", lang)
 
 
-def error_text(exc: BaseException, lang: str = "vi") -> str:
+def error_text(exc: BaseException, lang: str = "vi", *, detail: bool = False) -> str:
     """What the reader sees for ``exc`` in ``lang``.
 
-    The message of the error's key with its params, after the layer and file names; or,
-    without a message for its key, the lead sentence of its class with those names. In
-    English an error without a message is ``str(exc)`` (it is English already). Errors
-    that gisapp did not raise on purpose get the "unexpected error" sentence.
+    In English: ``str(exc)``, the message the command line shows (it names the layer and
+    the file and says what to do). Otherwise the catalogue's message of the error's key
+    with its params, after the layer and file names (the file's name, not its folder); or,
+    without a message for its key, the lead sentence of its class with those names, and
+    with ``detail`` the English message after it (the app shows it; nothing is lost while
+    a raise site has no key yet). Errors that gisapp did not raise on purpose get the
+    "unexpected error" sentence.
     """
     if not isinstance(exc, GisappError):
         return t("error_unexpected", lang)
+    if lang == "en":
+        return _scrub(str(exc), exc)
     key = getattr(exc, "key", None)
     where = _where(exc, lang)
     if has_message(key):
-        params = {k: _param(v, lang) for k, v in getattr(exc, "params", {}).items()}
-        body = t(f"err_{key}", lang, **params)
-    elif lang == "en":
-        return str(exc)
+        params = {k: _param(v, lang, k) for k, v in getattr(exc, "params", {}).items()}
+        body = t(f"err_{key}", lang, **params).strip()
     else:
         body = _class_lead(exc, lang)
+        if detail:
+            body += " " + t("err_detail", lang, detail=_scrub(str(exc), exc))
     return f"{where}: {body}" if where else body
+
+
+def _scrub(text: str, exc: BaseException) -> str:
+    """The English message without the folder of the file it names."""
+    path = getattr(exc, "path", None)
+    return text.replace(str(path), file_name(path)) if path else text
 
 
 _WARN_LAYER = re.compile(r"^(?P<layer>[\w ]+?): ")
@@ -118,7 +135,7 @@ def warning_text(warning: str, lang: str = "vi") -> str:
     layer the English warning starts with; English warnings without a key pass through."""
     key = getattr(warning, "key", None)
     if has_message(key, "warn"):
-        params = {k: _param(v, lang) for k, v in getattr(warning, "params", {}).items()}
+        params = {k: _param(v, lang, k) for k, v in getattr(warning, "params", {}).items()}
         return t(f"warn_{key}", lang, **params)
     if lang == "en":
         return str(warning)

@@ -182,3 +182,182 @@ WORDS.update({
     "warn_generic_layer": ("Cảnh báo về lớp “{layer}” (chi tiết trong manifest).",
                            "A warning about the layer “{layer}” (details in the manifest)."),
 })
+
+# --- keyed error messages (err_<key>; the raise sites in io, pipeline, config) ---------
+WORDS.update({
+    "err_zip_ratio": ("Tệp zip ({packed_mb} MB) khai báo giải nén ra {mb} MB, vượt giới hạn {ratio} lần "
+                      "(có thể là “bom zip”); không giải nén. Hãy nén trực tiếp các tệp của lớp dữ liệu, "
+                      "hoặc gửi không nén.",
+                      "The archive ({packed_mb} MB) says it expands to {mb} MB, over the limit of {ratio} "
+                      "times (a zip bomb?); not extracted. Zip the layer's files themselves, or send them unzipped."),
+    "err_zip_outside": ("Mục “{entry}” trỏ ra ngoài thư mục của tệp zip; không giải nén. Hãy tạo lại tệp "
+                        "zip từ chính thư mục dữ liệu.",
+                        "Entry “{entry}” points outside the archive's folder; not extracted. Re-create the "
+                        "zip from the data folder itself."),
+    "err_zip_unreadable": ("Không phải tệp zip đọc được. Hãy nén lại tệp.",
+                           "Not a readable zip archive. Zip the files again."),
+    "err_zip_too_many": ("Tệp zip có {n} mục, vượt giới hạn {limit}; chỉ nén các tệp của lớp dữ liệu.",
+                         "The archive has {n} entries, over the limit of {limit}; zip only the layer's files."),
+    "err_zip_link": ("Mục “{entry}” là liên kết tượng trưng; không giải nén.",
+                     "Entry “{entry}” is a symbolic link; not extracted."),
+    "err_zip_too_big": ("Mục “{entry}” làm tổng dung lượng giải nén vượt giới hạn {mb} MB; không giải nén.",
+                        "Entry “{entry}” takes the uncompressed size over the limit of {mb} MB; not extracted."),
+    "err_zip_expands": ("Mục “{entry}” giải nén ra nhiều hơn kích thước khai báo, vượt giới hạn {mb} MB "
+                        "(có thể là “bom zip”); không giải nén.",
+                        "Entry “{entry}” expands beyond its declared size, over the limit of {mb} MB "
+                        "(a zip bomb?); not extracted."),
+    "err_zip_corrupt": ("Mục “{entry}” trong tệp zip bị hỏng. Hãy nén lại.",
+                        "Entry “{entry}” of the archive is corrupt. Zip the files again."),
+    "err_ocid_unreadable": ("Không đọc được tệp như CSV của OpenCelliD. Hãy xuất lại dưới dạng văn bản "
+                            "phân tách bằng dấu phẩy.",
+                            "Cannot read it as an OpenCelliD CSV. Export it again as comma-separated text."),
+    "err_ocid_no_header": ("Tệp không có dòng tiêu đề và có {n} cột; tệp OpenCelliD không có tiêu đề phải có "
+                           "{expected} cột.",
+                           "The file has no header and {n} columns; an OpenCelliD file without a header has "
+                           "{expected} columns."),
+    "err_ocid_columns": ("Thiếu các cột OpenCelliD: {missing} (tệp có: {found}).",
+                         "The OpenCelliD columns {missing} are missing (found: {found})."),
+    "err_file_missing": ("Tệp không tồn tại. Hãy kiểm tra đường dẫn (đường dẫn tương đối trong cấu hình "
+                         "tính từ thư mục của tệp cấu hình).",
+                         "The file does not exist. Check the path (relative paths in a config are relative "
+                         "to the config file's folder)."),
+    "err_file_is_folder": ("Đây là thư mục, không phải tệp; hãy chọn chính tệp đó.",
+                           "This is a folder, not a file; give the file itself."),
+    "err_file_empty": ("Tệp rỗng (0 byte); hãy xuất lại.", "The file is empty (0 bytes); export it again."),
+    "err_file_too_large": ("Tệp nặng {mb} MB, vượt giới hạn {limit} MB; hãy chia nhỏ, đơn giản hoá "
+                           "hoặc nâng giới hạn.",
+                           "The file is {mb} MB, over the limit of {limit} MB; split it, simplify it, or "
+                           "raise the limit."),
+    "err_encoding": ("Không giải mã được tệp theo bảng mã {encoding}; hãy kiểm tra thiết lập bảng mã.",
+                     "Cannot decode the file as {encoding}; check the encoding setting."),
+    "err_utf16": ("Tệp trông như văn bản UTF-16 nhưng không giải mã được; hãy lưu lại dưới dạng CSV UTF-8.",
+                  "The file looks like UTF-16 text but cannot be decoded; save it again as UTF-8 CSV."),
+    "err_xls_needs_xlrd": ("Tệp .xls cũ cần gói xlrd chưa được cài; hãy lưu bảng dưới dạng .xlsx hoặc CSV.",
+                           "Old .xls workbooks need the xlrd package, which is not installed; save the "
+                           "sheet as .xlsx or CSV."),
+    "err_workbook_unreadable": ("Không đọc được sổ tính; hãy lưu lại dưới dạng .xlsx.",
+                                "Cannot read the workbook; save it again as .xlsx."),
+    "err_no_sheet": ("Không có trang tính “{sheet}”; sổ tính có: {sheets}.",
+                     "No sheet “{sheet}”; the workbook has: {sheets}."),
+    "err_missing_column": ("Không có cột “{column}”. Các cột có trong tệp: {columns}.",
+                           "No column “{column}”. The file's columns: {columns}."),
+    "err_missing_column_hint": ("Không có cột “{column}”. Các cột có trong tệp: {columns}. Có phải là "
+                                "“{suggestion}”?",
+                                "No column “{column}”. The file's columns: {columns}. Did you mean "
+                                "“{suggestion}”?"),
+    "err_gdal_unreadable": ("GDAL không đọc được tệp; hãy kiểm tra tệp đầy đủ (Shapefile cần .shp, .shx "
+                            "và .dbf) và xuất lại.",
+                            "GDAL cannot read the file; check that it is complete (a Shapefile needs its "
+                            ".shp, .shx and .dbf) and export it again."),
+    "err_table_format": ("Định dạng bảng “{suffix}” không được hỗ trợ; hãy dùng CSV, XLSX, DBF hoặc GPKG.",
+                         "Unknown table format “{suffix}”; use CSV, XLSX, DBF or GPKG."),
+    "err_table_empty": ("Bảng không có dòng tiêu đề và không có dòng nào.", "The table has no header and no rows."),
+    "err_vector_format": ("Định dạng “{suffix}” không được hỗ trợ; hãy dùng GPKG, Shapefile (.shp hoặc .zip), "
+                          "GeoJSON, GeoParquet, hoặc CSV/XLSX có cột kinh độ và vĩ độ.",
+                          "Unknown vector format “{suffix}”; use GPKG, Shapefile (.shp or .zip), GeoJSON, "
+                          "GeoParquet, or CSV/XLSX with longitude and latitude columns."),
+    "err_swapped_coords": ("Toạ độ có vẻ bị đảo (vĩ độ, kinh độ); hãy ghi theo thứ tự kinh độ, vĩ độ "
+                           "(x = kinh độ).",
+                           "The coordinates look swapped (lat, lon); write them as lon, lat (x = longitude)."),
+    "err_gpkg_layers": ("Tệp GeoPackage có {n} lớp ({layers}); hãy chọn một lớp.",
+                        "The GeoPackage has {n} layers ({layers}); choose one."),
+    "err_no_geometry": ("Lớp không có hình học (vùng, điểm, đường); có phải đây là một bảng thường?",
+                        "The layer has no geometry; is it a plain table?"),
+    "err_geojson_invalid": ("Tệp không phải GeoJSON hợp lệ; hãy mở bằng trình soạn thảo văn bản hoặc xuất lại "
+                            "từ GIS.",
+                            "Not valid GeoJSON; open it in a text editor or export it again from the GIS."),
+    "err_geojson_not": ("Tệp là JSON hợp lệ nhưng không phải GeoJSON; hãy xuất lớp dữ liệu dưới dạng GeoJSON.",
+                        "Valid JSON but not GeoJSON; export the layer as GeoJSON."),
+    "err_geoparquet": ("Không đọc được tệp GeoParquet; hãy ghi lại bằng geopandas hoặc GDAL.",
+                       "Cannot read it as GeoParquet; write it again with geopandas or GDAL."),
+    "err_zip_no_layer": ("Tệp zip không chứa Shapefile (.shp kèm .shx và .dbf), GeoPackage hay GeoJSON nào.",
+                         "The zip holds no Shapefile (.shp with .shx and .dbf), GeoPackage or GeoJSON."),
+    "err_zip_layer_missing": ("Không có lớp “{layer}” trong tệp zip; tệp có: {layers}.",
+                              "No layer “{layer}” in the zip; it holds: {layers}."),
+    "err_zip_layers": ("Tệp zip có {n} lớp ({layers}); hãy chọn một lớp.",
+                       "The zip holds {n} layers ({layers}); choose one."),
+    "err_no_lon": ("Không tìm thấy cột kinh độ. Các cột có trong tệp: {columns}. Hãy chọn cột kinh độ và vĩ độ.",
+                   "No longitude column found. The file's columns: {columns}. Choose the longitude and "
+                   "latitude columns."),
+    "err_no_lat": ("Không tìm thấy cột vĩ độ. Các cột có trong tệp: {columns}. Hãy chọn cột kinh độ và vĩ độ.",
+                   "No latitude column found. The file's columns: {columns}. Choose the longitude and "
+                   "latitude columns."),
+    "err_ids_missing": ("{n} thôn không có mã trong cột “{column}” (dòng {rows}); hãy điền mã, hoặc bỏ chọn "
+                        "cột mã để đánh số theo dòng.",
+                        "{n} villages have no id in column “{column}” (rows {rows}); fill them in, or leave "
+                        "the id column out to number the rows."),
+    "err_ids_duplicate": ("{n} mã thôn xuất hiện nhiều lần trong cột “{column}” (ví dụ {examples}); hãy làm "
+                          "cho mã là duy nhất, hoặc bỏ chọn cột mã để đánh số theo dòng.",
+                          "{n} village ids appear more than once in column “{column}” (e.g. {examples}); "
+                          "make them unique, or leave the id column out to number the rows."),
+    "err_invalid_geometries": ("{n} thôn có ranh giới lỗi (ví dụ mã {examples}); hãy sửa trong GIS, hoặc cho "
+                               "phép tự sửa ranh giới trong cấu hình.",
+                               "{n} invalid geometries (e.g. village ids {examples}); repair them in a GIS, "
+                               "or allow repair in the config."),
+    "err_villages_empty": ("Lớp thôn không có dòng nào; không có gì để phân tích. Hãy kiểm tra đúng tệp "
+                           "(và lớp) và tệp đã được lưu cùng các đối tượng.",
+                           "The village layer has no rows; nothing to analyse. Check that this is the right "
+                           "file (and layer) and that it was saved with its features."),
+    "err_layer_no_overlap": ("Lớp này hoàn toàn không chồng lên các thôn (không có gì trong phạm vi {km} km); "
+                             "hãy kiểm tra hai lớp cùng một vùng và đúng hệ toạ độ.",
+                             "This layer does not overlap the villages at all (nothing within {km} km); "
+                             "check that both are in the same area and have the right CRS."),
+    "err_raster_unreadable": ("GDAL không đọc được ảnh này. Hãy dùng GeoTIFF hoặc ảnh khác GDAL đọc được.",
+                              "Not a raster GDAL can read. Give a GeoTIFF or another GDAL raster."),
+    "err_raster_no_crs": ("Ảnh không có hệ toạ độ. Hãy ghi hệ toạ độ vào tệp (ví dụ EPSG:4326) hoặc dùng "
+                          "GeoTIFF có hệ toạ độ.",
+                          "The raster has no coordinate reference system. Write one into the file "
+                          "(e.g. EPSG:4326) or use a GeoTIFF with its CRS."),
+    "err_raster_no_overlap": ("Ảnh không nằm trên vùng các thôn. Hãy kiểm tra phạm vi và hệ toạ độ của ảnh.",
+                              "The raster does not overlap the villages. Check its extent and CRS."),
+    "err_cfg_technology": ("Lớp vùng phủ {file}: công nghệ “{value}” không thuộc {choices}.",
+                           "Coverage layer {file}: technology “{value}” is not one of {choices}."),
+    "err_cfg_kind": ("Lớp vùng phủ {file}: loại bằng chứng “{value}” không thuộc {choices}.",
+                     "Coverage layer {file}: kind “{value}” is not one of {choices}."),
+    "err_cfg_dbm_tech": ("Ngưỡng tín hiệu có công nghệ “{value}”; hãy dùng một trong {choices}.",
+                         "The signal thresholds have technology “{value}”; use one of {choices}."),
+    "err_cfg_tech": ("Công nghệ được tính “{value}” không thuộc {choices}.",
+                     "Counted technology “{value}” is not one of {choices}."),
+    "err_cfg_pocket": ("Tỷ lệ lõm sóng phải từ 0 đến 1, không phải {value}.",
+                       "The pocket share must be between 0 and 1, not {value}."),
+    "err_cfg_combine": ("Cách kết hợp quy tắc điện phải là “any” hoặc “all”, không phải “{value}”.",
+                        "The power rule combination must be “any” or “all”, not “{value}”."),
+    "err_cfg_calibrate": ("Tỷ lệ hiệu chỉnh điện là tỷ lệ dân từ 0 đến 1 (0,6 là 60 %), không phải {value}.",
+                          "The power calibration is a share of people between 0 and 1 (0.6 for 60 %), "
+                          "not {value}."),
+    "err_cfg_weight_negative": ("Trọng số “{name}” không được âm.", "The weight “{name}” must not be negative."),
+    "err_cfg_invalid_geometry": ("Cách xử lý ranh giới lỗi phải là “repair” (tự sửa) hoặc “refuse” (từ chối).",
+                                 "Invalid geometries must be “repair” or “refuse”."),
+    "err_cfg_engine": ("Bộ máy tính phải là “local” hoặc “dask”.", "The engine must be “local” or “dask”."),
+    "err_cfg_type": ("Mục [{name}] của cấu hình có kiểu sai.", "The [{name}] section of the config has the wrong type."),
+    "err_cfg_siting_tech": ("Công nghệ trạm mới “{value}” chưa có giá thiết bị vô tuyến; hãy thêm giá hoặc chọn "
+                            "công nghệ khác.",
+                            "The new-site technology “{value}” has no radio cost; add it or choose another "
+                            "technology."),
+    "err_cfg_preset": ("{where}: “{value}” không có; hãy chọn một trong {choices}.",
+                       "{where}: “{value}” is unknown; choose one of {choices}."),
+    "err_detail": ("Chi tiết (tiếng Anh): {detail}", "Details: {detail}"),
+})
+
+# --- keyed run warnings (warn_<key>; RunReport.warn(..., key=...)) -------------------
+WORDS.update({
+    "warn_layer_far": ("{role} ({file}): không có gì trong phạm vi {km} km quanh các thôn nên mọi khoảng cách "
+                       "tới lớp này đều lớn; hãy kiểm tra hệ toạ độ của lớp nếu điều đó không đúng.",
+                       "{role} ({file}): nothing within {km} km of the villages, so every distance to it is "
+                       "large; check the layer's CRS if that is not true."),
+    "warn_filter_empty": ("{role}: không có đối tượng nào có {column} = {value}.",
+                          "{role}: no feature has {column} = {value}."),
+    "warn_raster_no_pixel": ("Ảnh dân số: {n} thôn không có điểm ảnh hợp lệ (không có dữ liệu hoặc nằm ngoài ảnh, "
+                             "ví dụ mã {examples}); chưa biết số dân của các thôn này.",
+                             "Population raster: {n} villages have no valid pixel (nodata or outside the "
+                             "raster, e.g. ids {examples}); their population is unknown."),
+    "warn_unmatched_names": ("Danh sách điện: {n} tên không khớp thôn nào trong cùng xã (xem bảng tên không khớp).",
+                             "Electricity list: {n} names did not match any village in their commune (see the "
+                             "unmatched names)."),
+    "warn_repaired_geometries": ("Thôn: đã tự động sửa {n} ranh giới lỗi (ví dụ mã {examples}).",
+                                 "Villages: repaired {n} invalid geometries (e.g. ids {examples})."),
+    "warn_bad_population": ("Thôn: {n} giá trị dân số trong cột “{column}” bị trống, âm hoặc không phải số "
+                            "(ví dụ dòng {rows}); coi là chưa biết.",
+                            "Villages: {n} population values in “{column}” are missing, negative or not "
+                            "numbers (e.g. rows {rows}); counted as unknown."),
+})
