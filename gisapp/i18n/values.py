@@ -70,7 +70,8 @@ def carrier_label(carrier: Any) -> str:
 
 def layer_label(key: Any, lang: str = "vi", *, kind: str | None = None) -> str:
     """A layer key in words: ``"mobifone_2g"`` → "MobiFone 2G"; with ``kind`` (or a key
-    ending in a kind, ``"viettel_4g_modelled"``) the kind word follows: "Viettel 4G (mô phỏng)"."""
+    ending in a kind, ``"viettel_4g_modelled"``) the kind word follows:
+    "Viettel 4G (mô phỏng)"."""
     if is_missing(key) or str(key) == "":
         return MISSING
     m = _LAYER_KEY.match(str(key))
@@ -88,8 +89,9 @@ _NEW_SITE = re.compile(r"^new_site\((?P<backhaul>\w+), (?P<power>\w+)\)$")
 
 
 def cost_option_label(option: Any, lang: str = "vi") -> str:
-    """``"new_site(microwave, solar) + solar_home_systems"`` → "trạm mới (truyền dẫn vi ba,
-    điện mặt trời) + điện mặt trời hộ gia đình"; an empty option → "không cần đầu tư"."""
+    """A cost option in words: ``"new_site(microwave, solar) + solar_home_systems"`` →
+    "trạm mới (truyền dẫn vi ba, điện mặt trời) + điện mặt trời hộ gia đình"; an empty
+    option → "không cần đầu tư"."""
     if is_missing(option):
         return MISSING
     text = str(option).strip()
@@ -158,7 +160,8 @@ def value_label(column: str, value: Any, lang: str = "vi") -> str:
     elif column in _LAYER_COLUMNS:
         return layer_label(value, lang)
     elif column == S.CARRIERS_AT_CENTRE or column == "carrier":
-        return ", ".join(carrier_label(c.strip()) for c in str(value).split(",")) if str(value) else MISSING
+        names = [carrier_label(c.strip()) for c in str(value).split(",") if c.strip()]
+        return ", ".join(names) if names else MISSING
     elif column in _BOOL_COLUMNS or column.startswith("centre__"):
         return _bool_label(value, lang) or str(value)
     else:

@@ -94,15 +94,17 @@ def _cmp(m: re.Match, lang: str, unit: str = "") -> dict[str, str]:
 
 #: (pattern, writer) for one atom of evidence; the first that matches the whole atom wins
 _ATOMS: list[tuple[re.Pattern, Callable[[re.Match, str], str]]] = [
-    (re.compile(r"(?P<source>coverage|signal|towers) (?P<key>\S+) \((?P<kind>\w+)(?:, (?P<date>[^)]+))?\)"),
-     _layer),
+    (re.compile(r"(?P<source>coverage|signal|towers) (?P<key>\S+) "
+                r"\((?P<kind>\w+)(?:, (?P<date>[^)]+))?\)"), _layer),
     (re.compile(rf"none of (?P<n>{_NUM}) layers covers the centre \((?P<checked>.*)\)"),
-     lambda m, lg: t("w_ev_none_covers", lg, n=_num(m["n"], lg), checked=_checked(m["checked"], lg))),
+     lambda m, lg: t("w_ev_none_covers", lg, n=_num(m["n"], lg),
+                     checked=_checked(m["checked"], lg))),
     (re.compile(rf"none of the (?P<n>{_NUM}) coverage layers could judge the centre .*"),
      lambda m, lg: t("w_ev_none_judged", lg, n=_num(m["n"], lg))),
     (re.compile(r"no coverage layer"), lambda m, lg: t("w_ev_no_layer", lg)),
     (re.compile(r"(?P<source>.+?) \(declared(?:, (?P<date>[^)]+))?\)"), _declared),
-    (re.compile(rf"(?P<d>{_NUM}) m from MV grid line \(between (?P<a>{_NUM}) and (?P<b>{_NUM}) m\)"),
+    (re.compile(rf"(?P<d>{_NUM}) m from MV grid line "
+                rf"\(between (?P<a>{_NUM}) and (?P<b>{_NUM}) m\)"),
      lambda m, lg: t("w_ev_grid_between", lg, d=_num(m["d"], lg, unit=" m"),
                      a=_num(m["a"], lg), b=_num(m["b"], lg, unit=" m"))),
     (re.compile(rf"(?P<d>{_NUM}) m from MV grid line (?P<op>[<>≤≥=]+) (?P<thr>{_NUM}) m"),
@@ -114,7 +116,8 @@ _ATOMS: list[tuple[re.Pattern, Callable[[re.Match, str], str]]] = [
     (re.compile(r"no night lights value"), lambda m, lg: t("w_ev_no_lights_value", lg)),
     (re.compile(r"no night lights layer"), lambda m, lg: t("w_ev_no_lights_layer", lg)),
     (re.compile(r"no grid distance"), lambda m, lg: t("w_ev_no_grid", lg)),
-    (re.compile(rf"(?P<p>{_NUM}) people (?P<op>[<>≤≥=]+) (?P<thr>{_NUM}) \(too few for the rule\)"),
+    (re.compile(rf"(?P<p>{_NUM}) people (?P<op>[<>≤≥=]+) (?P<thr>{_NUM}) "
+                r"\(too few for the rule\)"),
      lambda m, lg: t("w_ev_pop_few", lg, p=_num(m["p"], lg), **_cmp(m, lg))),
     (re.compile(rf"(?P<p>{_NUM}) people (?P<op>[<>≤≥=]+) (?P<thr>{_NUM})"),
      lambda m, lg: t("w_ev_pop_cmp", lg, p=_num(m["p"], lg), **_cmp(m, lg))),
@@ -154,8 +157,10 @@ def evidence_text(text: str, lang: str = "vi") -> str:
 
 
 _NOTES: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"the village has no geometry in the input, so nothing could be measured"), "w_note_no_geometry"),
-    (re.compile(r"the geometry is a (?P<gtype>\w+), not a polygon or point, so it was not measured"),
+    (re.compile(r"the village has no geometry in the input, so nothing could be measured"),
+     "w_note_no_geometry"),
+    (re.compile(r"the geometry is a (?P<gtype>\w+), not a polygon or point, "
+                r"so it was not measured"),
      "w_note_other_geometry"),
     (re.compile(r"its invalid geometry was repaired \(make_valid\)"), "w_note_repaired"),
     (re.compile(r"population unknown in the input"), "w_note_pop_unknown"),
@@ -260,8 +265,9 @@ def why_text(row_or_frame: Mapping[str, Any] | pd.Series | pd.DataFrame, lang: s
     """
     if isinstance(row_or_frame, pd.DataFrame):
         cols = [c for c in _FACTS if c in row_or_frame.columns]
-        rows = [dict(zip(cols, vals)) for vals in
-                zip(*(row_or_frame[c].tolist() for c in cols))] if cols else [{}] * len(row_or_frame)
+        columns = [row_or_frame[c].tolist() for c in cols]
+        rows = ([dict(zip(cols, vals)) for vals in zip(*columns)] if cols
+                else [{}] * len(row_or_frame))
         return pd.Series([_one(r, lang, pocket_share) for r in rows], index=row_or_frame.index,
                          dtype="object", name=S.WHY)
     return _one(row_or_frame, lang, pocket_share)

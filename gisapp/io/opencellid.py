@@ -73,7 +73,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     if raw.shape[1] < len(_REQUIRED) + 3:
         raise InputError(f"it has no header and {raw.shape[1]} columns; an OpenCelliD file "
                          f"without a header has the {len(OPENCELLID_COLUMNS)} columns "
-                         + ", ".join(OPENCELLID_COLUMNS), path=path, layer="towers", key="ocid_no_header", params=dict(n=raw.shape[1], expected=len(OPENCELLID_COLUMNS)))
+                         + ", ".join(OPENCELLID_COLUMNS), path=path, layer="towers",
+                         key="ocid_no_header",
+                         params=dict(n=raw.shape[1], expected=len(OPENCELLID_COLUMNS)))
     names = list(OPENCELLID_COLUMNS[:raw.shape[1]])
     names += [f"extra_{i}" for i in range(len(names), raw.shape[1])]
     raw.columns = names
@@ -103,7 +105,9 @@ def read_opencellid(path: str | Path, *, use_range: bool = False) -> pd.DataFram
         raise MissingColumnError(
             f"the OpenCelliD columns {', '.join(missing)} are missing (found: "
             f"{', '.join(map(str, cells.columns[:20]))}); the file needs at least "
-            f"{', '.join(_REQUIRED)}", path=path, layer="towers", key="ocid_columns", params=dict(missing=missing, found=list(map(str, cells.columns[:20]))))
+            f"{', '.join(_REQUIRED)}", path=path, layer="towers",
+            key="ocid_columns",
+            params=dict(missing=missing, found=list(map(str, cells.columns[:20]))))
     for col in ("mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
                 "averageSignal"):
         if col in cells:

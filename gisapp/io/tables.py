@@ -246,7 +246,8 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None,
             ws = wb[sheet]
         else:
             raise InputError(f"no sheet '{sheet}'; the workbook has: {', '.join(wb.sheetnames)}",
-                             path=path, layer=role, key="no_sheet", params=dict(sheet=sheet, sheets=list(wb.sheetnames)))
+                             path=path, layer=role,
+                             key="no_sheet", params=dict(sheet=sheet, sheets=list(wb.sheetnames)))
         return [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -553,6 +554,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, required: Se
             key="table_format", params=dict(suffix=p.suffix),
         )
     if frame.empty and not len(frame.columns):
-        raise UnreadableFileError("the table has no header and no rows", path=p, layer=role, key="table_empty")
+        raise UnreadableFileError("the table has no header and no rows", path=p, layer=role,
+            key="table_empty")
     require_columns(frame, required, path=p, role=role)
     return frame

@@ -245,7 +245,8 @@ def _read_zip(p: Path, *, layer: str | None, encoding: str | None,
                 raise InputError(
                     f"no layer '{layer}' in the zip; it holds: "
                     f"{', '.join(c[0] for c in candidates)}", path=p, layer=role,
-                    key="zip_layer_missing", params=dict(layer=layer, layers=[c[0] for c in candidates]),
+                    key="zip_layer_missing",
+                    params=dict(layer=layer, layers=[c[0] for c in candidates]),
                 )
         elif len(candidates) > 1:
             raise InputError(
@@ -308,7 +309,8 @@ def _read_points_table(p: Path, *, sheet: str | None, encoding: str | None, lon:
             f"no {missing} column found (looked for {', '.join(LON_NAMES if lon_col is None else LAT_NAMES)}). "
             f"Available columns: {', '.join(map(str, frame.columns))}. Name the columns with "
             "lon = \"...\" and lat = \"...\" in the config", path=p, layer=role,
-            key="no_lon" if lon_col is None else "no_lat", params=dict(columns=list(map(str, frame.columns))),
+            key="no_lon" if lon_col is None else "no_lat",
+            params=dict(columns=list(map(str, frame.columns))),
         )
     x = _numeric(frame[lon_col], comma=comma)
     y = _numeric(frame[lat_col], comma=comma)

@@ -85,7 +85,8 @@ def population(ctx: Context, report: RunReport) -> None:
             f"population raster: {int(empty.sum())} village(s) have no valid pixel "
             f"(nodata or outside the raster, e.g. ids {base.loc[empty, S.ID].head(5).tolist()}); "
             "their population is unknown",
-            key="raster_no_pixel", n=int(empty.sum()), examples=base.loc[empty, S.ID].head(5).tolist(),
+            key="raster_no_pixel",
+            n=int(empty.sum()), examples=base.loc[empty, S.ID].head(5).tolist(),
         )
         for i in np.flatnonzero(empty.to_numpy()):
             notes[i] = ((notes[i] + "; ") if i in notes else "") + \

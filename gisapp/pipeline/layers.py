@@ -97,7 +97,8 @@ def check_overlap(gdf: gpd.GeoDataFrame, source: gpd.GeoDataFrame, villages: gpd
                     "would overlap; write them as lon, lat (x = longitude), or " + hint)
         raise NoOverlapError(
             f"this layer does not overlap the villages at all (nothing within "
-            f"{m / 1000:.0f} km of them); {hint}", path=path, layer=role, key="layer_no_overlap", params=dict(km=round(m / 1000)))
+            f"{m / 1000:.0f} km of them); {hint}", path=path, layer=role,
+            key="layer_no_overlap", params=dict(km=round(m / 1000)))
 
 
 def _disjoint(a: Any, b: Any) -> bool:

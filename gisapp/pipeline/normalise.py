@@ -60,7 +60,8 @@ def check_ids(raw: pd.DataFrame, v: VillagesLayer) -> pd.Series:
             f"{int(ids[dup].nunique())} village id(s) appear more than once in column '{v.id}' "
             f"(e.g. {examples}); make ids unique, or remove 'id' from [villages] to number rows",
             path=v.path, layer="villages",
-            key="ids_duplicate", params=dict(n=int(ids[dup].nunique()), column=v.id, examples=examples),
+            key="ids_duplicate",
+            params=dict(n=int(ids[dup].nunique()), column=v.id, examples=examples),
         )
     return ids
 
@@ -132,7 +133,9 @@ def parse_population(raw: pd.DataFrame, base: gpd.GeoDataFrame, v: VillagesLayer
             f"villages: {int(bad.sum())} population value(s) in '{v.population}' are missing, "
             f"negative or not numbers (e.g. rows {(np.flatnonzero(bad.to_numpy()) + 1)[:5].tolist()}); "
             "they are counted as unknown",
-            key="bad_population", n=int(bad.sum()), column=v.population, rows=(np.flatnonzero(bad.to_numpy()) + 1)[:5].tolist(),
+            key="bad_population",
+            n=int(bad.sum()), column=v.population,
+            rows=(np.flatnonzero(bad.to_numpy()) + 1)[:5].tolist(),
         )
         for i in np.flatnonzero(bad.to_numpy()):
             notes[i] = (notes.get(i, "") + "; " if i in notes else "") + "population unknown in the input"
@@ -151,7 +154,8 @@ def read_villages(cfg: RunConfig, report: RunReport) -> tuple[gpd.GeoDataFrame, 
     if len(raw) == 0:  # before the column check: an empty GeoJSON has no columns at all
         raise InputError(f"the village layer ({Path(v.path).name}) has no rows; nothing to "
                          "analyse. Check that this is the right file (and layer) and that it "
-                         "was saved with its features", path=v.path, layer="villages", key="villages_empty")
+                         "was saved with its features", path=v.path, layer="villages",
+                         key="villages_empty")
     raw = check_columns(raw, {"id": v.id, "name": v.name, "commune": v.commune,
                         "province": v.province, "population": v.population},
                         path=v.path, layer="villages")

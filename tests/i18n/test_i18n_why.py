@@ -92,7 +92,7 @@ def test_english_is_the_stored_why_with_grouped_numbers(villages):
 
 def test_vietnamese_has_no_english_words_and_the_same_numbers(villages):
     vi, en = why_text(villages, "vi"), why_text(villages, "en")
-    assert set(villages[S.GAP_CLASS]) >= {"no_signal", "served"} or len(set(villages[S.GAP_CLASS])) > 1
+    assert villages[S.GAP_CLASS].nunique() > 1
     for v_text, e_text in zip(vi, en):
         leaked = (_words(v_text) & _words(e_text)) - NAMES
         assert not leaked, (leaked, v_text)
