@@ -17,7 +17,8 @@ from gisapp import schema as S
 from gisapp.i18n.labels import LABELS, t
 from gisapp.i18n.numbers import MISSING, is_missing
 
-__all__ = ["value_label", "layer_label", "carrier_label", "cost_option_label", "kind_word",
+__all__ = ["value_label", "value_labels", "layer_label", "carrier_label", "cost_option_label",
+           "kind_word",
            "labelled_columns", "VALUE_COLUMNS"]
 
 #: column → prefix of the catalogue keys of its values (``<prefix><value>``)
@@ -167,6 +168,14 @@ def value_label(column: str, value: Any, lang: str = "vi") -> str:
     else:
         return str(value)
     return t(key, lang) if key in LABELS else str(value)
+
+
+def value_labels(column: str, values: pd.Series, lang: str = "vi") -> pd.Series:
+    """:func:`value_label` over a column (each distinct value is looked up once): a Series
+    of str with the index of ``values``, for tables and exports."""
+    codes = values.astype("object")
+    words = {v: value_label(column, v, lang) for v in pd.unique(codes[codes.notna()])}
+    return codes.map(words).where(codes.notna(), MISSING).astype("object")
 
 
 def labelled_columns() -> tuple[str, ...]:

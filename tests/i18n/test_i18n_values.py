@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from gisapp import schema as S
 from gisapp.i18n.labels import LANGS
-from gisapp.i18n.values import cost_option_label, layer_label, value_label
+from gisapp.i18n.values import cost_option_label, layer_label, value_label, value_labels
 
 ENUMS = [
     (S.GAP_CLASS, S.GapClass), ("gap_class_from", S.GapClass), (S.SIGNAL_CLASS, S.SignalClass),
@@ -70,3 +71,10 @@ def test_booleans_and_passthrough():
     assert value_label(S.CENTRE_ANY, True, "vi") == "Có"
     assert value_label("centre__viettel_4g", False, "en") == "No"
     assert value_label(S.NAME, "Bản Mòng", "vi") == "Bản Mòng"
+
+
+def test_a_whole_column_at_once():
+    codes = pd.Series(["high", None, "none", "high"], index=[5, 6, 7, 8])
+    out = value_labels(S.PRIORITY_TIER, codes, "vi")
+    assert out.tolist() == ["Cao", "–", "Không xếp hạng (đã có điện và sóng)", "Cao"]
+    assert out.index.tolist() == [5, 6, 7, 8]
