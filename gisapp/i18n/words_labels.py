@@ -63,8 +63,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "v_method_none": ("Không chọn trạm", "No siting"),
     "v_layer": ("{carrier} {tech}", "{carrier} {tech}"),
     "v_layer_kind": ("{carrier} {tech} ({kind})", "{carrier} {tech} ({kind})"),
-    "v_burndown_kind_snapshot": ("ảnh chụp", "snapshot"),
-    "v_burndown_kind_target": ("mục tiêu", "target"),
+    "v_kind_snapshot": ("Ảnh chụp", "Snapshot"),
+    "v_kind_target": ("Mục tiêu", "Target"),
+    "v_method_exact_time_limit": ("Chính xác (MILP, dừng khi hết thời gian)", "Exact (MILP, stopped at the time limit)"),
     # --- the why sentence (gisapp.i18n.why) ----------------------------------------
     "w_people": ("{n} người", "{n} people"),
     "w_sig_no_signal": ("không có sóng dùng được tại trung tâm thôn ({ev})",

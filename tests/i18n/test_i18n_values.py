@@ -8,6 +8,7 @@ import pytest
 from gisapp import schema as S
 from gisapp.i18n.labels import LANGS
 from gisapp.i18n.values import cost_option_label, layer_label, value_label, value_labels
+from gisapp.tracking.changes import SERIES, Change
 
 ENUMS = [
     (S.GAP_CLASS, S.GapClass), ("gap_class_from", S.GapClass), (S.SIGNAL_CLASS, S.SignalClass),
@@ -19,7 +20,9 @@ VOCABS = [
     (S.GEOMETRY_TYPE, ("polygon", "point", "none")),
     ("signal_option", ("upgrade_existing", "new_site", "satellite")),
     ("power_option", ("grid_extension", "solar_home_systems")),
-    ("level", ("commune", "province")),
+    ("level", ("commune", "province")), ("kind", ("snapshot", "target")),
+    ("siting_method", ("exact", "exact_time_limit", "greedy", "auto")),
+    ("change", tuple(c.value for c in Change)), ("series", tuple(SERIES)),
 ]
 
 
