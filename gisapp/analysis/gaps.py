@@ -252,6 +252,11 @@ def explain(
 ) -> pd.Series:
     """A plain-language sentence per village saying why it got its gap class.
 
+    This is the stable English ``why`` column of the data files; the app and the exports
+    show :func:`gisapp.i18n.why.why_text`, which writes the same facts (the columns read
+    here and the notes at the end of this sentence) in the reader's language. Keep the
+    phrases of the evidence columns and of the notes in step with its grammar.
+
     ``villages`` needs the combined signal columns, ``signal_class``, ``power_status``,
     ``power_evidence``, ``gap_class`` and ``pop``. ``notes`` adds a per-village remark
     (e.g. "geometry repaired", "no geometry") keyed by index.

@@ -70,12 +70,13 @@ def _check_layer(layer: CoverageLayer | SignalRaster) -> None:
     if layer.technology not in TECHNOLOGIES:
         raise ConfigError(
             f"coverage layer {layer.path}: technology '{layer.technology}' is not one of "
-            f"{', '.join(TECHNOLOGIES)}"
-        )
+            f"{', '.join(TECHNOLOGIES)}",
+            key="cfg_technology",
+            params=dict(file=layer.path, value=layer.technology, choices=list(TECHNOLOGIES)))
     if layer.kind not in KINDS:
         raise ConfigError(
             f"coverage layer {layer.path}: kind '{layer.kind}' is not one of {', '.join(KINDS)}"
-        )
+        , key="cfg_kind", params=dict(file=layer.path, value=layer.kind, choices=list(KINDS)))
 
 
 @dataclass(frozen=True)
@@ -236,14 +237,19 @@ class Thresholds:
         for tech in self.dbm:
             if tech not in TECHNOLOGIES:
                 raise ConfigError(f"[thresholds] dbm has technology '{tech}'; use one of "
-                                  f"{', '.join(TECHNOLOGIES)}")
+                                  f"{', '.join(TECHNOLOGIES)}",
+                                  key="cfg_dbm_tech",
+                                  params=dict(value=tech, choices=list(TECHNOLOGIES)))
         for tech in self.technologies:
             if tech not in TECHNOLOGIES:
                 raise ConfigError(f"[thresholds] technologies: technology '{tech}' is not one of "
-                                  f"{', '.join(TECHNOLOGIES)}")
+                                  f"{', '.join(TECHNOLOGIES)}",
+                                  key="cfg_tech",
+                                  params=dict(value=tech, choices=list(TECHNOLOGIES)))
         if not 0.0 <= self.pocket_share <= 1.0:
             raise ConfigError(
-                f"[thresholds] pocket_share must be between 0 and 1, not {self.pocket_share}")
+                f"[thresholds] pocket_share must be between 0 and 1, not {self.pocket_share}",
+                key="cfg_pocket", params=dict(value=self.pocket_share))
 
 
 @dataclass(frozen=True)
@@ -265,10 +271,12 @@ class PowerRules:
 
     def __post_init__(self) -> None:
         if self.combine not in ("any", "all"):
-            raise ConfigError(f"[power] combine must be 'any' or 'all', not '{self.combine}'")
+            raise ConfigError(f"[power] combine must be 'any' or 'all', not '{self.combine}'",
+                key="cfg_combine", params=dict(value=self.combine))
         if self.calibrate_to is not None and not 0.0 <= float(self.calibrate_to) <= 1.0:
             raise ConfigError(f"[power] calibrate_to is a share of people between 0 and 1 "
-                              f"(0.6 for 60 %), not {self.calibrate_to}")
+                              f"(0.6 for 60 %), not {self.calibrate_to}",
+                              key="cfg_calibrate", params=dict(value=self.calibrate_to))
 
 
 @dataclass(frozen=True)
@@ -290,7 +298,8 @@ class Weights:
     def __post_init__(self) -> None:
         for name in ("population", "dist_grid", "dist_site", "facilities"):
             if getattr(self, name) < 0:
-                raise ConfigError(f"[weights] {name} must not be negative")
+                raise ConfigError(f"[weights] {name} must not be negative",
+                    key="cfg_weight_negative", params=dict(name=name))
 
 
 WEIGHT_PRESETS: dict[str, Weights] = {
@@ -316,9 +325,10 @@ class RunOptions:
 
     def __post_init__(self) -> None:
         if self.invalid_geometry not in ("repair", "refuse"):
-            raise ConfigError("[options] invalid_geometry must be 'repair' or 'refuse'")
+            raise ConfigError("[options] invalid_geometry must be 'repair' or 'refuse'",
+                key="cfg_invalid_geometry")
         if self.engine not in ("local", "dask"):
-            raise ConfigError("[options] engine must be 'local' or 'dask'")
+            raise ConfigError("[options] engine must be 'local' or 'dask'", key="cfg_engine")
 
 
 @dataclass(frozen=True)
@@ -359,10 +369,12 @@ class RunConfig:
                            ("siting", SitingOptions)):
             if not isinstance(getattr(self, name), kind):
                 raise ConfigError(f"[{name}] must be a {kind.__name__}, "
-                                  f"not {type(getattr(self, name)).__name__}")
+                                  f"not {type(getattr(self, name)).__name__}",
+                                  key="cfg_type", params=dict(name=name))
         if self.siting.technology not in self.costs.radio_usd:
             raise ConfigError(f"[siting] technology '{self.siting.technology}' has no radio cost "
-                              "in [costs] radio_usd; add it there or choose another technology")
+                              "in [costs] radio_usd; add it there or choose another technology",
+                              key="cfg_siting_tech", params=dict(value=self.siting.technology))
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (dataclasses are frozen); checked like any config."""
@@ -397,7 +409,9 @@ def preset_weights(name: str, *, where: str = "[weights] preset") -> Weights:
     """
     if name not in WEIGHT_PRESETS:
         raise ConfigError(f"{where} '{name}' is unknown; choose one of "
-                          f"{', '.join(WEIGHT_PRESETS)}")
+                          f"{', '.join(WEIGHT_PRESETS)}",
+                          key="cfg_preset",
+                          params=dict(where=where, value=name, choices=list(WEIGHT_PRESETS)))
     return WEIGHT_PRESETS[name]
 
 
@@ -412,7 +426,8 @@ def preset_power(name: str, *, where: str = "[power] preset") -> PowerRules:
     from gisapp.config.power_presets import POWER_PRESETS
 
     if name not in POWER_PRESETS:
-        raise ConfigError(f"{where} '{name}' is unknown; choose one of {', '.join(POWER_PRESETS)}")
+        raise ConfigError(f"{where} '{name}' is unknown; choose one of {', '.join(POWER_PRESETS)}",
+            key="cfg_preset", params=dict(where=where, value=name, choices=list(POWER_PRESETS)))
     return PowerRules(**POWER_PRESETS[name])
 
 

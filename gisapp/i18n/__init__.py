@@ -4,6 +4,11 @@
   Vietnamese and English text; :func:`t` looks one up.
 * :mod:`gisapp.i18n.numbers` — numbers, shares, distances and money formatted by Babel for
   the reader's locale.
+* :mod:`gisapp.i18n.values` — the codes of the columns as words (:func:`value_label`).
+* :mod:`gisapp.i18n.why` — the ``why`` of each village in the reader's language
+  (:func:`why_text`), from the same facts as the stable English column.
+* :mod:`gisapp.i18n.errors` — errors and run warnings in the reader's language
+  (:func:`error_text`, :func:`warning_text`).
 
 The package sits low in gisapp (above :mod:`gisapp.schema` only), so the exports, the
 command line and the app use the same words and the same number formats.

@@ -7,6 +7,7 @@ language only fails loudly.
 
 from __future__ import annotations
 
+from gisapp.i18n.words_labels import WORDS
 from gisapp.schema import GapClass
 
 __all__ = ["LANGS", "LABELS", "t", "gap_label", "GAP_LABELS", "compare_column_label"]
@@ -345,6 +346,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "gap_served": ("Đã có điện và sóng", "Served"),
     "gap_unknown": ("Chưa xác định", "Unknown"),
 }
+
+# helper "words" (issue 13): values as words, why, errors and warnings
+LABELS.update(WORDS)
 
 
 def t(key: str, lang: str = "vi", /, **fmt: object) -> str:

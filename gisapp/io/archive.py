@@ -56,6 +56,9 @@ def _check_ratio(declared: int, zip_path: Path, max_ratio: float) -> None:
             f"{declared / 1024**2:.0f} MB, {declared / packed:.0f} times its size, over the "
             f"limit of {max_ratio:g} times (a zip bomb?); refusing to extract. Zip the layer's "
             "files themselves, or send them unzipped", path=zip_path,
+            key="zip_ratio",
+            params=dict(packed_mb=round(packed / 1024**2, 1), mb=round(declared / 1024**2),
+                        ratio=max_ratio),
         )
 
 
@@ -67,6 +70,7 @@ def _check_name(name: str, zip_path: Path) -> PurePosixPath:
             f"entry '{name}' points outside the archive's folder; refusing to extract it. "
             "Re-create the zip from the data folder itself",
             path=zip_path,
+            key="zip_outside", params=dict(entry=name),
         )
     return PurePosixPath(*[p for p in parts if p not in ("", ".")])
 
@@ -111,13 +115,15 @@ def safe_extract(zip_path: str | Path, dest: str | Path, *,
     try:
         zf = zipfile.ZipFile(zpath)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise UnreadableFileError(f"not a readable zip archive ({exc})", path=zpath) from exc
+        raise UnreadableFileError(f"not a readable zip archive ({exc})", path=zpath,
+            key="zip_unreadable") from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > max_files:
             raise UnsafeArchiveError(
                 f"the archive has {len(infos)} entries, over the limit of {max_files}; "
                 "zip only the layer's files", path=zpath,
+                key="zip_too_many", params=dict(n=len(infos), limit=max_files),
             )
         declared = 0
         plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
@@ -128,12 +134,15 @@ def safe_extract(zip_path: str | Path, dest: str | Path, *,
                 raise UnsafeArchiveError(
                     f"entry '{info.filename}' is a symbolic link; refusing to extract it",
                     path=zpath,
+                    key="zip_link", params=dict(entry=info.filename),
                 )
             declared += info.file_size
             if declared > max_bytes:
                 raise UnsafeArchiveError(
                     f"entry '{info.filename}' takes the uncompressed size over the limit of "
                     f"{max_bytes / 1024**2:.0f} MB; refusing to extract", path=zpath,
+                    key="zip_too_big",
+                    params=dict(entry=info.filename, mb=round(max_bytes / 1024**2)),
                 )
             plan.append((info, rel))
         _check_ratio(declared, zpath, max_ratio)
@@ -149,7 +158,8 @@ def safe_extract(zip_path: str | Path, dest: str | Path, *,
             target = (root / rel).resolve() if rel.parts else root
             if target != root and root not in target.parents:
                 raise UnsafeArchiveError(
-                    f"entry '{info.filename}' points outside the archive's folder", path=zpath)
+                    f"entry '{info.filename}' points outside the archive's folder", path=zpath,
+                    key="zip_outside", params=dict(entry=info.filename))
             if info.is_dir() or not rel.parts:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
@@ -163,6 +173,8 @@ def safe_extract(zip_path: str | Path, dest: str | Path, *,
                                 f"entry '{info.filename}' expands beyond the declared sizes, "
                                 f"over the limit of {write_limit / 1024**2:.0f} MB (a zip bomb?); "
                                 "refusing to extract", path=zpath,
+                                key="zip_expands",
+                                params=dict(entry=info.filename, mb=round(write_limit / 1024**2)),
                             )
                         dst.write(chunk)
             except UnsafeArchiveError:
@@ -171,7 +183,8 @@ def safe_extract(zip_path: str | Path, dest: str | Path, *,
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 target.unlink(missing_ok=True)
                 raise UnreadableFileError(
-                    f"entry '{info.filename}' is corrupt ({exc})", path=zpath) from exc
+                    f"entry '{info.filename}' is corrupt ({exc})", path=zpath,
+                    key="zip_corrupt", params=dict(entry=info.filename)) from exc
             files.append(target)
     log.info("extracted %d file(s), %.1f MB from %s", len(files), written / 1024**2, zpath)
     return files

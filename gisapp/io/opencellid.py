@@ -69,11 +69,13 @@ def _read_table(path: Path) -> pd.DataFrame:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise UnreadableFileError(f"cannot read it as an OpenCelliD CSV ({e}); export it "
                                   "again as comma-separated text", path=path,
-                                  layer="towers") from e
+                                  layer="towers", key="ocid_unreadable") from e
     if raw.shape[1] < len(_REQUIRED) + 3:
         raise InputError(f"it has no header and {raw.shape[1]} columns; an OpenCelliD file "
                          f"without a header has the {len(OPENCELLID_COLUMNS)} columns "
-                         + ", ".join(OPENCELLID_COLUMNS), path=path, layer="towers")
+                         + ", ".join(OPENCELLID_COLUMNS), path=path, layer="towers",
+                         key="ocid_no_header",
+                         params=dict(n=raw.shape[1], expected=len(OPENCELLID_COLUMNS)))
     names = list(OPENCELLID_COLUMNS[:raw.shape[1]])
     names += [f"extra_{i}" for i in range(len(names), raw.shape[1])]
     raw.columns = names
@@ -96,14 +98,16 @@ def read_opencellid(path: str | Path, *, use_range: bool = False) -> pd.DataFram
     path = Path(path)
     if not path.is_file():
         raise UnreadableFileError("the file does not exist; check the path in [towers]",
-                                  path=path, layer="towers")
+                                  path=path, layer="towers", key="file_missing")
     cells = _read_table(path)
     missing = [c for c in _REQUIRED if c not in cells.columns]
     if missing:
         raise MissingColumnError(
             f"the OpenCelliD columns {', '.join(missing)} are missing (found: "
             f"{', '.join(map(str, cells.columns[:20]))}); the file needs at least "
-            f"{', '.join(_REQUIRED)}", path=path, layer="towers")
+            f"{', '.join(_REQUIRED)}", path=path, layer="towers",
+            key="ocid_columns",
+            params=dict(missing=missing, found=list(map(str, cells.columns[:20]))))
     for col in ("mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
                 "averageSignal"):
         if col in cells:

@@ -57,6 +57,7 @@ def open_raster(path: str | Path, *, role: str | None = None,
         raise UnreadableFileError(
             f"not a raster GDAL can read ({str(exc).strip()}); give a GeoTIFF or another "
             "GDAL raster", path=p, layer=role,
+            key="raster_unreadable",
         ) from exc
     with ds:
         if ds.crs is None:
@@ -64,6 +65,7 @@ def open_raster(path: str | Path, *, role: str | None = None,
                 "the raster has no coordinate reference system; write one into the file "
                 "(e.g. gdal_edit.py -a_srs EPSG:4326) or use a GeoTIFF with its CRS",
                 path=p, layer=role,
+                key="raster_no_crs",
             )
         yield ds
 
@@ -90,6 +92,7 @@ def check_overlap(ds: rasterio.DatasetReader, bounds_in_ds_crs: Sequence[float],
             f"the villages lie in {minx:.4f}, {miny:.4f} … {maxx:.4f}, {maxy:.4f} (in "
             f"{ds.crs.to_string()}); check the raster's area and CRS",
             path=ds.name, layer=role,
+            key="raster_no_overlap",
         )
 
 

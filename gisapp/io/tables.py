@@ -74,18 +74,20 @@ def check_file(path: str | Path, *, role: str | None = None, max_mb: float | Non
         raise UnreadableFileError(
             "the file does not exist; check the path (relative paths in a config are "
             "relative to the config file's folder)", path=p, layer=role,
+            key="file_missing",
         )
     if p.is_dir():
         raise UnreadableFileError("this is a folder, not a file; give the file itself",
-                                  path=p, layer=role)
+                                  path=p, layer=role, key="file_is_folder")
     size = p.stat().st_size
     if size == 0:
         raise UnreadableFileError("the file is empty (0 bytes); export it again",
-                                  path=p, layer=role)
+                                  path=p, layer=role, key="file_empty")
     if max_mb is not None and size > max_mb * 1024**2:
         raise FileTooLargeError(
             f"the file is {size / 1024**2:.1f} MB, over the limit of {max_mb:g} MB; "
             "split it, simplify it, or raise the limit", path=p, layer=role,
+            key="file_too_large", params=dict(mb=round(size / 1024**2, 1), limit=max_mb),
         )
     return p
 
@@ -154,6 +156,7 @@ def _decode_text(raw: bytes, *, encoding: str | None, path: Path, role: str | No
             raise UnreadableFileError(
                 f"cannot decode the file as {encoding} ({exc}); check the encoding setting",
                 path=path, layer=role,
+                key="encoding", params=dict(encoding=encoding),
             ) from exc
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="replace")
@@ -164,6 +167,7 @@ def _decode_text(raw: bytes, *, encoding: str | None, path: Path, role: str | No
             raise UnreadableFileError(
                 f"the file starts like UTF-16 text but cannot be decoded ({exc}); save it "
                 "again as UTF-8 CSV", path=path, layer=role,
+                key="utf16",
             ) from exc
     guess = _decode_candidates(raw)
     if guess != "utf-8":
@@ -217,10 +221,11 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None,
             raise UnreadableFileError(
                 "old .xls workbooks need the 'xlrd' package, which is not installed; "
                 "save the sheet as .xlsx or CSV", path=path, layer=role,
+                key="xls_needs_xlrd",
             ) from exc
         except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
             raise UnreadableFileError(f"cannot read the workbook ({exc})",
-                                      path=path, layer=role) from exc
+                                      path=path, layer=role, key="workbook_unreadable") from exc
         return frame.astype(object).where(frame.notna(), None).values.tolist()
     import openpyxl
 
@@ -230,6 +235,7 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None,
         raise UnreadableFileError(
             f"cannot open the workbook ({type(exc).__name__}: {exc}); save it again as .xlsx",
             path=path, layer=role,
+            key="workbook_unreadable",
         ) from exc
     try:
         if sheet is None:
@@ -240,7 +246,8 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None,
             ws = wb[sheet]
         else:
             raise InputError(f"no sheet '{sheet}'; the workbook has: {', '.join(wb.sheetnames)}",
-                             path=path, layer=role)
+                             path=path, layer=role,
+                             key="no_sheet", params=dict(sheet=sheet, sheets=list(wb.sheetnames)))
         return [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -403,6 +410,8 @@ def require_columns(df: pd.DataFrame, names: Iterable[str | None], *, path: obje
         raise MissingColumnError(
             f"no column '{name}'. Available columns: {', '.join(cols) or '(none)'}.{hint}",
             path=path, layer=role,
+            key="missing_column_hint" if close else "missing_column",
+            params=dict(column=name, columns=list(cols), suggestion=(match if close else "")),
         )
     return found
 
@@ -460,6 +469,7 @@ def read_ogr_frame(path: Path, *, layer: str | None = None, encoding: str | None
             f"GDAL cannot read it ({type(exc).__name__}: {str(exc).strip()}); check that the "
             "file is complete (a Shapefile needs its .shp, .shx and .dbf) and re-export it",
             path=path, layer=role,
+            key="gdal_unreadable",
         ) from exc
     if redecode is None:
         return nfc_frame(frame)
@@ -541,8 +551,10 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, required: Se
         raise UnreadableFileError(
             f"unknown table format '{p.suffix}'; use CSV, XLSX, DBF or GPKG",
             path=p, layer=role,
+            key="table_format", params=dict(suffix=p.suffix),
         )
     if frame.empty and not len(frame.columns):
-        raise UnreadableFileError("the table has no header and no rows", path=p, layer=role)
+        raise UnreadableFileError("the table has no header and no rows", path=p, layer=role,
+            key="table_empty")
     require_columns(frame, required, path=p, role=role)
     return frame

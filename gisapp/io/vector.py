@@ -96,6 +96,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, encoding: str | N
         raise UnreadableFileError(
             f"unknown vector format '{p.suffix}'; use GPKG, Shapefile (.shp or .zip), "
             "GeoJSON, GeoParquet, or CSV/XLSX with lon/lat columns", path=p, layer=role,
+            key="vector_format", params=dict(suffix=p.suffix),
         )
     if crs is not None:
         if gdf.crs is not None and not gdf.crs.equals(crs):
@@ -131,6 +132,7 @@ def _check_swapped(gdf: gpd.GeoDataFrame, *, path: Path, role: str | None, table
             f"the coordinates look swapped (lat, lon): x runs {minx:.2f} … {maxx:.2f} and y "
             f"{miny:.2f} … {maxy:.2f}; write them as lon, lat (x = longitude) or {how}",
             path=path, layer=role,
+            key="swapped_coords",
         )
 
 
@@ -146,6 +148,7 @@ def _spatial_layers(p: Path) -> list[str]:
         raise UnreadableFileError(
             f"GDAL cannot open it ({str(exc).strip()}); check the file or export it again",
             path=p,
+            key="gdal_unreadable",
         ) from exc
     spatial = [str(name) for name, gtype in layers if gtype is not None]
     return spatial or [str(name) for name, _ in layers]
@@ -162,12 +165,13 @@ def _read_ogr(p: Path, *, layer: str | None, encoding: str | None,
             raise InputError(
                 f"the GeoPackage has {len(names)} layers ({', '.join(names)}); say which one "
                 "with layer = \"...\"", path=p, layer=role,
+                key="gpkg_layers", params=dict(n=len(names), layers=list(names)),
             )
         layer = names[0] if names else None
     frame = read_ogr_frame(p, layer=layer, encoding=encoding, role=role)
     if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame.columns:
         raise UnreadableFileError("the layer has no geometry; is it a plain table?",
-                                  path=p, layer=role)
+                                  path=p, layer=role, key="no_geometry")
     return frame
 
 
@@ -182,6 +186,7 @@ def _check_json(p: Path, *, role: str | None) -> None:
         raise UnreadableFileError(
             f"not valid GeoJSON ({exc}); open it in a text editor or re-export it from the "
             "GIS", path=p, layer=role,
+            key="geojson_invalid",
         ) from exc
     if not isinstance(doc, dict) or doc.get("type") not in (
             "FeatureCollection", "Feature", "Point", "MultiPoint", "LineString",
@@ -189,6 +194,7 @@ def _check_json(p: Path, *, role: str | None) -> None:
         raise UnreadableFileError(
             "valid JSON but not GeoJSON (no \"type\": \"FeatureCollection\"); export the layer "
             "as GeoJSON", path=p, layer=role,
+            key="geojson_not",
         )
 
 
@@ -199,6 +205,7 @@ def _read_parquet(p: Path, *, role: str | None) -> gpd.GeoDataFrame:
         raise UnreadableFileError(
             f"cannot read it as GeoParquet ({type(exc).__name__}: {exc}); write it with "
             "geopandas.to_parquet or GDAL's Parquet driver", path=p, layer=role,
+            key="geoparquet",
         ) from exc
     return gpd.GeoDataFrame(nfc_frame(gdf), geometry=gdf.geometry.name, crs=gdf.crs)
 
@@ -230,6 +237,7 @@ def _read_zip(p: Path, *, layer: str | None, encoding: str | None,
             raise UnreadableFileError(
                 "the zip holds no Shapefile (.shp with .shx/.dbf), GeoPackage or GeoJSON",
                 path=p, layer=role,
+                key="zip_no_layer",
             )
         if layer is not None:
             chosen = [c for c in candidates if layer in (c[0], c[1].name, c[1].stem)]
@@ -237,11 +245,14 @@ def _read_zip(p: Path, *, layer: str | None, encoding: str | None,
                 raise InputError(
                     f"no layer '{layer}' in the zip; it holds: "
                     f"{', '.join(c[0] for c in candidates)}", path=p, layer=role,
+                    key="zip_layer_missing",
+                    params=dict(layer=layer, layers=[c[0] for c in candidates]),
                 )
         elif len(candidates) > 1:
             raise InputError(
                 f"the zip holds {len(candidates)} layers ({', '.join(c[0] for c in candidates)});"
                 " say which one with layer = \"...\"", path=p, layer=role,
+                key="zip_layers", params=dict(n=len(candidates), layers=[c[0] for c in candidates]),
             )
         else:
             chosen = candidates
@@ -298,6 +309,8 @@ def _read_points_table(p: Path, *, sheet: str | None, encoding: str | None, lon:
             f"no {missing} column found (looked for {', '.join(LON_NAMES if lon_col is None else LAT_NAMES)}). "
             f"Available columns: {', '.join(map(str, frame.columns))}. Name the columns with "
             "lon = \"...\" and lat = \"...\" in the config", path=p, layer=role,
+            key="no_lon" if lon_col is None else "no_lat",
+            params=dict(columns=list(map(str, frame.columns))),
         )
     x = _numeric(frame[lon_col], comma=comma)
     y = _numeric(frame[lat_col], comma=comma)

@@ -84,7 +84,9 @@ def population(ctx: Context, report: RunReport) -> None:
         report.warn(
             f"population raster: {int(empty.sum())} village(s) have no valid pixel "
             f"(nodata or outside the raster, e.g. ids {base.loc[empty, S.ID].head(5).tolist()}); "
-            "their population is unknown"
+            "their population is unknown",
+            key="raster_no_pixel",
+            n=int(empty.sum()), examples=base.loc[empty, S.ID].head(5).tolist(),
         )
         for i in np.flatnonzero(empty.to_numpy()):
             notes[i] = ((notes[i] + "; ") if i in notes else "") + \
@@ -193,7 +195,8 @@ def electricity_list_job(ctx: Context) -> tuple[RunReport, Any]:
         rep.unmatched_names = match.unmatched_right.copy()
         rep.warn(
             f"electricity list: {len(match.unmatched_right)} name(s) did not match any village "
-            "in its commune (see the unmatched-names report)"
+            "in its commune (see the unmatched-names report)",
+            key="unmatched_names", n=len(match.unmatched_right),
         )
     rep.layers.append(layer_entry("electricity list", el.list_path, "declared", el.list_date,
                                   len(table)))

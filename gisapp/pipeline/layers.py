@@ -84,7 +84,8 @@ def check_overlap(gdf: gpd.GeoDataFrame, source: gpd.GeoDataFrame, villages: gpd
         if report is not None and _disjoint(gdf.total_bounds, near):
             report.warn(
                 f"{role} ({Path(path).name}): nothing within {m / 1000:.0f} km of the villages, "
-                "so every distance to it is large; check the layer's CRS if that is not true")
+                "so every distance to it is large; check the layer's CRS if that is not true",
+            key="layer_far", role=role, file=Path(path).name, km=round(m / 1000))
         return
     # a tower or coverage edge just outside the villages' box is normal; a wrong CRS
     # puts a layer hundreds of km away, so only a layer this far off is refused
@@ -96,7 +97,8 @@ def check_overlap(gdf: gpd.GeoDataFrame, source: gpd.GeoDataFrame, villages: gpd
                     "would overlap; write them as lon, lat (x = longitude), or " + hint)
         raise NoOverlapError(
             f"this layer does not overlap the villages at all (nothing within "
-            f"{m / 1000:.0f} km of them); {hint}", path=path, layer=role)
+            f"{m / 1000:.0f} km of them); {hint}", path=path, layer=role,
+            key="layer_no_overlap", params=dict(km=round(m / 1000)))
 
 
 def _disjoint(a: Any, b: Any) -> bool:
@@ -127,7 +129,8 @@ def read_coverage(layer: CoverageLayer, *, role: str, cfg: RunConfig, crs: CRS,
                             layer=role)
         gdf = gdf[gdf[layer.filter_column].astype(str) == str(layer.filter_value)]
         if gdf.empty:
-            report.warn(f"{role}: no feature has {layer.filter_column} = {layer.filter_value}")
+            report.warn(f"{role}: no feature has {layer.filter_column} = {layer.filter_value}",
+            key="filter_empty", role=role, column=layer.filter_column, value=layer.filter_value)
     return gdf
 
 
@@ -151,6 +154,7 @@ def require_cells(index: zonal.ZonalIndex, *, path: Path, role: str) -> None:
         raise NoOverlapError(
             "this raster does not overlap any village; check its CRS and extent (the raster "
             "and the villages must cover the same area)", path=path, layer=role,
+            key="raster_no_overlap",
         )
 
 

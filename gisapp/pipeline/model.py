@@ -20,6 +20,7 @@ from pyproj import CRS
 
 from gisapp.analysis import gaps, zonal
 from gisapp.config import MeasurementLayer, RunConfig, SignalRaster
+from gisapp.errors import KeyedMessage
 from gisapp.progress import Progress
 
 __all__ = ["Progress", "RunReport", "RasterState", "Measured", "Result"]
@@ -41,9 +42,11 @@ class RunReport:
     #: more for the manifest: how distances were measured, power calibration ...
     details: dict[str, Any] = field(default_factory=dict)
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: str, *, key: str | None = None, **params: Any) -> None:
+        """Log and keep ``message`` (English); with ``key`` (catalogue ``warn_<key>``) and
+        its ``params`` the app writes it in the reader's language."""
         log.warning(message)
-        self.warnings.append(message)
+        self.warnings.append(KeyedMessage(message, key, params) if key else message)
 
     def merge(self, other: RunReport) -> None:
         """Take a job's warnings (already logged), layer entries and unmatched names."""

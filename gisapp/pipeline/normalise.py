@@ -51,6 +51,7 @@ def check_ids(raw: pd.DataFrame, v: VillagesLayer) -> pd.Series:
             f"{int(missing_id.sum())} village(s) have no id in column '{v.id}' (rows {rows}); "
             "fill them in, or remove 'id' from [villages] to number the rows instead",
             path=v.path, layer="villages",
+            key="ids_missing", params=dict(n=int(missing_id.sum()), column=v.id, rows=rows),
         )
     dup = ids.duplicated(keep=False)
     if dup.any():
@@ -59,6 +60,8 @@ def check_ids(raw: pd.DataFrame, v: VillagesLayer) -> pd.Series:
             f"{int(ids[dup].nunique())} village id(s) appear more than once in column '{v.id}' "
             f"(e.g. {examples}); make ids unique, or remove 'id' from [villages] to number rows",
             path=v.path, layer="villages",
+            key="ids_duplicate",
+            params=dict(n=int(ids[dup].nunique()), column=v.id, examples=examples),
         )
     return ids
 
@@ -93,6 +96,7 @@ def check_geometries(base: gpd.GeoDataFrame, cfg: RunConfig, report: RunReport,
                 f"{int(invalid.sum())} invalid geometries (e.g. village ids {bad_ids}); repair them "
                 "in a GIS, or set invalid_geometry = \"repair\" under [options]",
                 path=v.path, layer="villages",
+                key="invalid_geometries", params=dict(n=int(invalid.sum()), examples=bad_ids),
             )
         fixed = shapely.make_valid(geom[invalid].to_numpy())
         # keep the polygonal part of a repaired polygon (make_valid can add lines)
@@ -102,7 +106,8 @@ def check_geometries(base: gpd.GeoDataFrame, cfg: RunConfig, report: RunReport,
         report.repaired_geometries = int(invalid.sum())
         for i in np.flatnonzero(invalid.to_numpy()):
             notes[i] = "its invalid geometry was repaired (make_valid)"
-        report.warn(f"villages: repaired {int(invalid.sum())} invalid geometries (e.g. {bad_ids})")
+        report.warn(f"villages: repaired {int(invalid.sum())} invalid geometries (e.g. {bad_ids})",
+            key="repaired_geometries", n=int(invalid.sum()), examples=bad_ids)
     usable = ~missing & ~other
     base.loc[~usable.to_numpy(), "geometry"] = None
     base[S.GEOMETRY_TYPE] = np.where(polygonal, "polygon", np.where(pointlike, "point", "none"))
@@ -127,7 +132,10 @@ def parse_population(raw: pd.DataFrame, base: gpd.GeoDataFrame, v: VillagesLayer
         report.warn(
             f"villages: {int(bad.sum())} population value(s) in '{v.population}' are missing, "
             f"negative or not numbers (e.g. rows {(np.flatnonzero(bad.to_numpy()) + 1)[:5].tolist()}); "
-            "they are counted as unknown"
+            "they are counted as unknown",
+            key="bad_population",
+            n=int(bad.sum()), column=v.population,
+            rows=(np.flatnonzero(bad.to_numpy()) + 1)[:5].tolist(),
         )
         for i in np.flatnonzero(bad.to_numpy()):
             notes[i] = (notes.get(i, "") + "; " if i in notes else "") + "population unknown in the input"
@@ -146,7 +154,8 @@ def read_villages(cfg: RunConfig, report: RunReport) -> tuple[gpd.GeoDataFrame, 
     if len(raw) == 0:  # before the column check: an empty GeoJSON has no columns at all
         raise InputError(f"the village layer ({Path(v.path).name}) has no rows; nothing to "
                          "analyse. Check that this is the right file (and layer) and that it "
-                         "was saved with its features", path=v.path, layer="villages")
+                         "was saved with its features", path=v.path, layer="villages",
+                         key="villages_empty")
     raw = check_columns(raw, {"id": v.id, "name": v.name, "commune": v.commune,
                         "province": v.province, "population": v.population},
                         path=v.path, layer="villages")

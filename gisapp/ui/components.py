@@ -51,10 +51,12 @@ FORMATS = ("csv", "xlsx", "geojson", "kml", "gpkg")
 def show_error(exc: BaseException, lang: str) -> None:
     """A plain message: the GisappError's text, or a generic one (traceback to the log)."""
     from gisapp.errors import GisappError
+    from gisapp.i18n.errors import error_text
 
     if isinstance(exc, GisappError):
         log.info("user error: %s", exc)
-        st.error(upload_page.public_text(str(exc)))     # uploaded names, not private paths
+        # the message in the reader's language, uploaded names instead of private paths
+        st.error(upload_page.public_text(error_text(exc, lang, detail=True)))
     else:
         log.error("unexpected error in the app", exc_info=exc)
         st.error(t("error_unexpected", lang))
@@ -350,8 +352,9 @@ def report_section(lang: str, report) -> None:
             st.markdown("- " + t(f"report_{key}", lang, n=present.fmt_int(value, lang)))
         if warnings:
             st.caption(t("report_warnings", lang))
+            from gisapp.i18n.errors import warning_text
             for w in warnings:
-                st.text(w)          # st.text never interprets markup
+                st.text(warning_text(w, lang))          # st.text never interprets markup
         if n_unmatched:
             st.caption(t("unmatched", lang, n=present.fmt_int(n_unmatched, lang)))
             st.dataframe(unmatched, hide_index=True, key="report_unmatched")

@@ -120,7 +120,7 @@ def save_upload(name: str, data: bytes, dest: str | Path, *, max_mb: float) -> P
         # name the file as the planner uploaded it, not its copy in the temporary folder
         prefix = f"file '{exc.path}': "
         detail = str(exc)[len(prefix):] if str(exc).startswith(prefix) else str(exc)
-        raise type(exc)(detail, path=name) from None
+        raise type(exc)(detail, path=name, key=exc.key, params=exc.params) from None
     layers = [p for p in files if p.suffix.lower() in _LAYER_IN_ZIP
               and not any(part.startswith(("__MACOSX", ".")) for part in p.relative_to(folder).parts)]
     shp = [p for p in layers if p.suffix.lower() == ".shp"]

@@ -3,8 +3,9 @@
 Nothing here classifies, scores or computes an indicator: the gap classes, scores and
 ranks come from :func:`gisapp.pipeline.assess`, the headline figures from
 :func:`gisapp.analysis.summary.headline`. Filtering rows by commune or gap class,
-tabulating the shown rows per commune for a chart and formatting numbers are what a
-spreadsheet filter does.
+tabulating the shown rows per commune for a chart are what a spreadsheet filter does;
+numbers are written by :mod:`gisapp.i18n.numbers` (Babel), the ``fmt_*`` names are its
+short forms for the pages.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import pandas as pd
 
 from gisapp import schema as S
 from gisapp.config import RunConfig
+from gisapp.i18n import numbers as N
 
 __all__ = [
     "Filters", "filter_villages", "layer_carriers", "table_columns",
-    "commune_counts", "fmt_int", "fmt_usd", "fmt_share",
+    "commune_counts", "fmt_int", "fmt_number", "fmt_score", "fmt_usd", "fmt_share", "fmt_km",
 ]
 
 
@@ -102,29 +104,36 @@ def commune_counts(villages: pd.DataFrame, *, value: str = "villages") -> pd.Dat
 
 
 def fmt_int(value: float, lang: str = "vi") -> str:
-    """12345 → "12.345" (vi) or "12,345" (en)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    text = f"{round(value):,}"
-    return text.replace(",", ".") if lang == "vi" else text
+    """A whole number for people (counts, population): 12345 → "12.345" (vi) or "12,345"
+    (en); 747 people stay "747"; missing → "–" (:func:`gisapp.i18n.numbers.people`)."""
+    return N.people(value, lang)
 
 
-def fmt_usd(value: float, lang: str = "vi") -> str:
-    """19_798_400 → "19,8 triệu USD" (vi) or "19.8 M USD" (en); below a million in full."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    if abs(value) >= 1e6:
-        text = f"{value / 1e6:.1f}"
-        return (text.replace(".", ",") + " triệu USD") if lang == "vi" else text + " M USD"
-    return f"{fmt_int(value, lang)} USD"
+def fmt_number(value: float, lang: str = "vi", digits: int = 0) -> str:
+    """A number with ``digits`` decimals in the locale's separators (1234.5 → "1.234,5")."""
+    return N.number(value, lang, digits=digits)
+
+
+def fmt_score(value: float, lang: str = "vi") -> str:
+    """A priority score (0–100) with one decimal and the locale's decimal separator
+    (98.996 → "99,0" in Vietnamese, never "98.996")."""
+    return N.number(value, lang, digits=1)
+
+
+def fmt_usd(value: float, lang: str = "vi", vnd_per_usd: float | None = None) -> str:
+    """A cost in USD, grouped ("75.700 USD"); with the config's rate, đồng beside it
+    ("1,8 tỷ đồng (75.700 USD)"), see :func:`gisapp.i18n.numbers.money`."""
+    return N.money(value, lang, vnd_per_usd=vnd_per_usd)
 
 
 def fmt_share(value: float, lang: str = "vi") -> str:
-    """0.123 → "12,3 %" (vi) or "12.3 %" (en); NaN → "–"."""
-    if value is None or np.isnan(value):
-        return "–"
-    text = f"{100 * value:.1f} %"
-    return text.replace(".", ",") if lang == "vi" else text
+    """0.123 → "12,3%" (vi) or "12.3%" (en); NaN → "–"."""
+    return N.share(value, lang)
+
+
+def fmt_km(metres: float, lang: str = "vi") -> str:
+    """A distance in metres shown in km with one decimal (1234 → "1,2 km")."""
+    return N.km(metres, lang)
 
 
 def unique_sorted(values: Iterable[object]) -> list[str]:

@@ -140,7 +140,11 @@ def test_commune_counts_table():
 def test_formatting_by_language():
     assert present.fmt_int(12345, "vi") == "12.345"
     assert present.fmt_int(12345, "en") == "12,345"
-    assert present.fmt_share(0.1234, "vi") == "12,3 %"
+    assert present.fmt_share(0.1234, "vi") == "12,3%"      # Babel's vi percent (CLDR)
+    assert present.fmt_int(747.0, "vi") == "747"            # never "747.000"
+    assert present.fmt_int(47047.045, "en") == "47,047"     # raster people whole
+    assert present.fmt_score(98.996, "vi") == "99,0"
+    assert present.fmt_usd(75700, "vi") == "75.700 USD"
     assert present.fmt_share(float("nan"), "en") == "–"
 
 
