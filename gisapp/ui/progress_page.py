@@ -183,7 +183,9 @@ def render(lang: str, *, config: RunConfig, result, assets: MapAssets, tiles: st
         return
     store = tracking.open_store(where)
     try:
-        _save_form(lang, store, config, result)
+        user = st.session_state.get("gisapp_user")
+        if user is not None and user.role == "planner":    # only the planner saves surveys
+            _save_form(lang, store, config, result)
         snaps = store.list()
         st.dataframe(snaps, hide_index=True, key="g_snapshots")
         if snaps.empty:
