@@ -10,7 +10,7 @@ within a commune, yes/no and technology cells the run would refuse.
 
 Each :class:`Problem` carries the row number as the spreadsheet shows it, the column
 key, and a message key of :data:`MESSAGES` (Vietnamese and English, the catalogue
-style of :mod:`gisapp.ui.i18n`) that says what to do.
+style of :mod:`gisapp.i18n`) that says what to do.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from gisapp.config.planning import PropagationSettings, SitingOptions, UnitCosts
 from gisapp.config.run import (
     WEIGHT_PRESETS, CoverageLayer, ElectricityLayers, LineLayer, MeasurementLayer, PointLayer,
     PowerRules, RasterLayer, RunConfig, RunOptions, SignalRaster, Thresholds, TowerLayer,
-    VillagesLayer, Weights, preset_for, preset_weights,
+    VillagesLayer, Weights, preset_for, preset_power, preset_weights,
 )
 from gisapp.config.tracking import SERIES, Target, TrackingTargets
 
@@ -24,6 +24,6 @@ __all__ = [
     "ElectricityLayers", "PointLayer", "LineLayer", "RasterLayer", "Thresholds", "PowerRules",
     "Weights", "WEIGHT_PRESETS", "RunOptions", "RunConfig", "load_config", "save_config",
     "config_from_dict", "config_to_dict", "apply_overrides", "OVERRIDE_SECTIONS", "preset_for",
-    "preset_weights", "UnitCosts", "PropagationSettings", "SitingOptions", "SERIES", "Target",
+    "preset_weights", "preset_power", "UnitCosts", "PropagationSettings", "SitingOptions", "SERIES", "Target",
     "TrackingTargets",
 ]

@@ -24,7 +24,7 @@ from gisapp.config.planning import PropagationSettings, SitingOptions, UnitCosts
 from gisapp.config.run import (
     CoverageLayer, ElectricityLayers, LineLayer, MeasurementLayer, PointLayer, PowerRules,
     RasterLayer, RunConfig, RunOptions, SignalRaster, Thresholds, TowerLayer, VillagesLayer,
-    Weights, preset_weights,
+    PRESETS, Weights,
 )
 from gisapp.config.tracking import TrackingTargets
 from gisapp.errors import ConfigError
@@ -131,11 +131,10 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -
     for name, cls in _SECTIONS.items():
         if name in data:
             section = data[name]
-            if name == "weights" and isinstance(section, Mapping) and "preset" in section:
-                preset = section["preset"]
-                base_w = dataclasses.asdict(preset_weights(preset))
-                base_w.update({k: v for k, v in section.items() if k != "preset"})
-                section = base_w
+            if name in PRESETS and isinstance(section, Mapping) and "preset" in section:
+                base = dataclasses.asdict(PRESETS[name](section["preset"]))
+                base.update({k: v for k, v in section.items() if k != "preset"})
+                section = base
             kwargs[name] = _build(cls, section, name, base_dir)
     for name, cls in _LISTS.items():
         if name in data:
@@ -259,8 +258,9 @@ def apply_overrides(config: RunConfig, overrides: Mapping[str, Any], *,
         sections of :data:`OVERRIDE_SECTIONS`; nested tables
         (``{"thresholds": {"technologies": [...]}}``) read as dotted keys. A mapping
         setting given a mapping is merged (``"thresholds.dbm" = {"4G" = -105}`` keeps
-        the other technologies). ``"weights.preset"`` replaces the weights by the
-        preset's before the other weights overrides apply.
+        the other technologies). ``"weights.preset"`` (``"power.preset"``) replaces the
+        weights (the electricity rule) by the preset's before that section's other
+        overrides apply.
     where
         Names the source in messages (e.g. ``"scenario '4G only'"``).
 
@@ -273,9 +273,10 @@ def apply_overrides(config: RunConfig, overrides: Mapping[str, Any], *,
     flat = _flatten(overrides)
     known = ", ".join(f"{s}.*" for s in OVERRIDE_SECTIONS)
     sections: dict[str, Any] = {s: getattr(config, s) for s in OVERRIDE_SECTIONS}
-    preset = flat.pop("weights.preset", None)
-    if preset is not None:
-        sections["weights"] = preset_weights(str(preset), where=f"{where}: weights.preset")
+    for sec, resolve in PRESETS.items():
+        preset = flat.pop(f"{sec}.preset", None)
+        if preset is not None:
+            sections[sec] = resolve(str(preset), where=f"{where}: {sec}.preset")
     changes: dict[str, dict[str, Any]] = {}
     for key, value in flat.items():
         parts = str(key).split(".")

@@ -18,13 +18,28 @@ carriers measure for that technology (2G RxLev, 3G RSCP, 4G RSRP, 5G SS-RSRP):
   at least 20 % of its people are not; Vietnam's programmes define lõm sóng as "parts of
   the inhabited area not served", without a fixed share, so this is a setting.
 
-Electricity (:class:`PowerRules`): a declared list wins; otherwise a village is
-``yes`` within ``grid_max_m`` = 1,000 m of a medium-voltage line (the connection
-distance used by OnSSET / the Global Electrification Platform for "grid-connected
-today", and gridfinder's validation) or with night lights above
-``lights_min_radiance`` = 0.3 nW/cm²/sr (VIIRS background noise floor used by
-gridfinder, Arderne et al. 2020); beyond ``grid_unknown_m`` = 5,000 m with no lights it
-is ``no``; in between, ``unknown``.
+Electricity (:class:`PowerRules`): a declared list wins; otherwise, by default, a
+village is ``yes`` within ``grid_max_m`` = 1,000 m of a medium-voltage line **or** with
+night lights of at least ``lights_min_radiance`` = 0.3 nW/cm²/sr; beyond
+``grid_unknown_m`` = 5,000 m with no lights it is ``no``; in between, ``unknown``.
+What the sources do, and what is this project's own choice:
+
+* 1,000 m and 5,000 m are this project's choices (a village that close to an MV line is
+  normally served from it), not values taken from a source.
+* OnSSET (``calibrate_grid_elec_current`` in OnSSET/onsset) calls a settlement
+  electrified today when it is **all** of: closer than 2–3 km to a medium-voltage line
+  (or a transformer, or 5 km to a high-voltage line when there are no MV lines), lit at
+  night (lights above 0–0.05) and above a population (50–100 people); it then adjusts
+  the electrified population until the national electrification rate is met. That rule
+  is the ``onsset_elecstart`` preset (:mod:`gisapp.config.power_presets`), and
+  ``calibrate_to`` chooses thresholds that meet a known rate (:mod:`gisapp.analysis.calibrate`).
+* 0.3 nW/cm²/sr is this project's floor for VIIRS night lights above background noise;
+  gridfinder (Arderne et al. 2020) filters and thresholds night lights too, but with its
+  own processing, so the number is not gridfinder's.
+
+``combine = "all"`` asks for the distance and the lights tests together (as OnSSET
+does), ``min_population`` adds a population test, ``strict`` uses <, > as OnSSET writes
+them.
 """
 
 from __future__ import annotations
@@ -44,6 +59,7 @@ __all__ = [
     "VillagesLayer", "CoverageLayer", "SignalRaster", "MeasurementLayer", "TowerLayer",
     "ElectricityLayers", "PointLayer", "LineLayer", "RasterLayer", "Thresholds", "PowerRules",
     "Weights", "WEIGHT_PRESETS", "RunOptions", "RunConfig", "preset_for", "preset_weights",
+    "preset_power", "PRESETS",
 ]
 
 Kind = Literal["measured", "declared", "modelled"]
@@ -237,6 +253,22 @@ class PowerRules:
     grid_max_m: float = 1000.0
     grid_unknown_m: float = 5000.0
     lights_min_radiance: float = 0.3
+    #: "any": near the grid or lit is enough; "all": near and lit (tests without a layer
+    #: are left out), as OnSSET's ElecStart
+    combine: Literal["any", "all"] = "any"
+    #: a village needs more people than this to be electrified by the rule (0: no test)
+    min_population: float = 0.0
+    #: compare as OnSSET does (distance < max, lights > min, people > min) instead of ≤, ≥
+    strict: bool = False
+    #: share of people electrified (0-1) to calibrate the thresholds to; None: as set
+    calibrate_to: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.combine not in ("any", "all"):
+            raise ConfigError(f"[power] combine must be 'any' or 'all', not '{self.combine}'")
+        if self.calibrate_to is not None and not 0.0 <= float(self.calibrate_to) <= 1.0:
+            raise ConfigError(f"[power] calibrate_to is a share of people between 0 and 1 "
+                              f"(0.6 for 60 %), not {self.calibrate_to}")
 
 
 @dataclass(frozen=True)
@@ -367,6 +399,25 @@ def preset_weights(name: str, *, where: str = "[weights] preset") -> Weights:
         raise ConfigError(f"{where} '{name}' is unknown; choose one of "
                           f"{', '.join(WEIGHT_PRESETS)}")
     return WEIGHT_PRESETS[name]
+
+
+def preset_power(name: str, *, where: str = "[power] preset") -> PowerRules:
+    """The electricity rule of a named preset (:data:`gisapp.config.power_presets.POWER_PRESETS`).
+
+    Raises
+    ------
+    ConfigError
+        The preset is unknown; the message names ``where`` and the presets to choose from.
+    """
+    from gisapp.config.power_presets import POWER_PRESETS
+
+    if name not in POWER_PRESETS:
+        raise ConfigError(f"{where} '{name}' is unknown; choose one of {', '.join(POWER_PRESETS)}")
+    return PowerRules(**POWER_PRESETS[name])
+
+
+#: section → the function that resolves its ``preset`` (one rule for files and overrides)
+PRESETS = {"weights": preset_weights, "power": preset_power}
 
 
 def preset_for(weights: Weights) -> str | None:

@@ -1,7 +1,7 @@
 """Words of the weekly progress report (:mod:`gisapp.tracking.report`), in Vietnamese and English.
 
 Kept here, below the tracking package, because the report is written by the command line
-as well as the app; the app's own labels are in :mod:`gisapp.ui.i18n`.
+as well as the app; the app's own labels are in :mod:`gisapp.i18n.labels`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from gisapp.ui import cache
 from gisapp.ui import components as C
 from gisapp.ui import present
 from gisapp.ui.assets import MapAssets, install_static
-from gisapp.ui.i18n import t
+from gisapp.i18n import t
 
 __all__ = ["Engine", "default_engine", "main", "measure_key", "upload_limit_mb"]
 

@@ -27,7 +27,7 @@ from gisapp.config import (
 from gisapp.io import export
 from gisapp.ui import cache, present
 from gisapp.ui.assets import MapAssets
-from gisapp.ui.i18n import gap_label, t
+from gisapp.i18n import gap_label, t
 from gisapp.errors import GisappError
 from gisapp.ui.inputs import (
     ACCEPTED_EXT, ROLES, Assignment, check_upload_size, config_from_assignments, config_from_toml, save_upload,

@@ -26,7 +26,7 @@ from gisapp.text import slug
 from gisapp.config import RunConfig, config_to_dict
 from gisapp.ui import cache, present
 from gisapp.ui.assets import MapAssets
-from gisapp.ui.i18n import compare_column_label, gap_label, t
+from gisapp.i18n import compare_column_label, gap_label, t
 from gisapp.ui.map import build_map
 
 __all__ = ["siting_controls", "example_scenarios", "plan_key", "render"]

@@ -19,7 +19,7 @@ from gisapp.errors import GisappError
 from gisapp.tracking import access as A
 from gisapp.tracking import events as E
 from gisapp.ui.components import show_error
-from gisapp.ui.i18n import t
+from gisapp.i18n import t
 
 __all__ = ["server_config", "guard", "current_user", "updates_section", "report_section"]
 

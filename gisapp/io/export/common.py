@@ -26,6 +26,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gisapp import jsonsafe
+
 __all__ = ["COORD_DECIMALS", "atomic_path", "file_sha256", "neutralise"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -107,7 +109,7 @@ def _json_value(value: Any) -> Any:
     v = _plain(value)
     if isinstance(v, (_dt.date, _dt.datetime)):
         return v.isoformat()
-    return v
+    return jsonsafe.strict(v)      # ±inf → null, as NaN (JSON has no non-finite numbers)
 
 
 def _is_text(col: pd.Series) -> bool:

@@ -7,7 +7,6 @@ writes the other formats: the same files, about half the wall time on two cores.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from gisapp import jsonsafe
 from gisapp.io.export.common import _attributes, atomic_path, file_sha256
 from gisapp.io.export.csv import write_csv
 from gisapp.io.export.geojson import write_geojson
@@ -39,9 +39,9 @@ PARALLEL_MIN_ROWS = 20_000
 _PROCESS_FORMATS = ("xlsx",)
 
 def write_manifest(manifest: Mapping[str, Any], path: str | Path) -> Path:
-    """Write the run manifest as sorted, indented UTF-8 JSON."""
+    """Write the run manifest as sorted, indented UTF-8 strict JSON (NaN, ±inf → null)."""
     target = Path(path)
-    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    text = jsonsafe.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     with atomic_path(target) as tmp:
         tmp.write_text(text + "\n", encoding="utf-8", newline="\n")
     return target

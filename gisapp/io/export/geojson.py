@@ -31,7 +31,7 @@ def _json_column(col: pd.Series) -> list[str]:
     """Each value's JSON text, as ``json.dumps`` writes it inside a feature."""
     dtype = col.dtype
     if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
-        return ["null" if math.isnan(x) else (repr(x) if math.isfinite(x) else _json_dumps(x))
+        return [repr(x) if math.isfinite(x) else "null"
                 for x in col.to_numpy(dtype=np.float64).tolist()]
     if _is_text(col):
         codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)

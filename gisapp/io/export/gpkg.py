@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 
+from gisapp import jsonsafe
 from gisapp.io.export.common import atomic_path
 
 __all__ = ["write_gpkg"]
@@ -33,5 +33,5 @@ def write_gpkg(villages: gpd.GeoDataFrame, path: str | Path, *, layer: str = "vi
 
 def _json_safe_text(v: Any) -> Any:
     if isinstance(v, (list, dict, tuple, set)):
-        return json.dumps(v, ensure_ascii=False, default=str)
+        return jsonsafe.dumps(v, ensure_ascii=False, default=str)
     return v

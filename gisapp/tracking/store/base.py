@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gisapp import jsonsafe
 from gisapp import schema as S
 from gisapp.errors import DuplicateIdError, GisappError, MissingCRSError, MissingColumnError
 
@@ -189,7 +190,7 @@ def _prepare(villages: gpd.GeoDataFrame) -> _Rows:
             core[col] = [None if pd.isna(v) else str(v) for v in vals]
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     wkb = shapely.to_wkb(geoms, flavor="iso", output_dimension=2)
-    return _Rows(core, attrs_json, wkb, geoms, json.dumps(columns))
+    return _Rows(core, attrs_json, wkb, geoms, jsonsafe.dumps(columns))
 
 
 def _rebuild(attrs_json: list[str], geoms: np.ndarray, columns_json: str) -> gpd.GeoDataFrame:
@@ -230,7 +231,7 @@ def _pending_conflict(pending: int, kinds: list[str]) -> str | None:
 
 
 def _manifest_json(manifest: dict[str, Any] | None) -> str:
-    return json.dumps(manifest or {}, default=str, ensure_ascii=False, sort_keys=True)
+    return jsonsafe.dumps(manifest or {}, default=str, ensure_ascii=False, sort_keys=True)
 
 
 def _info(row: dict[str, Any]) -> SnapshotInfo:

@@ -16,7 +16,7 @@ import shapely
 
 from gisapp import schema as S
 from gisapp.ui.assets import MapAssets
-from gisapp.ui.i18n import t
+from gisapp.i18n import t
 from gisapp.ui.map.basemap import _new_map
 from gisapp.ui.map.geojson import (
     COVERAGE_PIXELS, COVERAGE_PRECISION, PRECISION, FastGeoJson, _circle_js, _dumps, _esc,

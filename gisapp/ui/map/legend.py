@@ -7,7 +7,7 @@ import html
 from branca.element import MacroElement
 from jinja2 import Template
 
-from gisapp.ui.i18n import gap_label, t
+from gisapp.i18n import gap_label, t
 from gisapp.ui.map.geojson import _dumps
 from gisapp.ui.map.style import _GAPS, GAP_COLOURS
 

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from gisapp import schema as S
-from gisapp.ui.i18n import gap_label, t
+from gisapp.i18n import gap_label, t
 from gisapp.ui.map.geojson import PRECISION, FastGeoJson, _circle_js, _dumps, features_json
 from gisapp.ui.map.style import _GAPS
 

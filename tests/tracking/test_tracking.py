@@ -1,6 +1,6 @@
 """Tracking: matching, changes, the GeoPackage store, concurrency, history, burn-down, CLI.
 
-The two surveys come from tests/test_tracking_data.py (a table there lists every set of
+The two surveys come from tests/tracking/test_tracking_data.py (a table there lists every set of
 villages and the change expected for it).
 """
 

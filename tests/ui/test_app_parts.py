@@ -15,7 +15,7 @@ from gisapp import schema as S
 from gisapp.errors import ConfigError, FileTooLargeError, UnreadableFileError, UnsafeArchiveError
 from gisapp.ui import present
 from gisapp.ui.assets import MapAssets, install_static
-from gisapp.ui.i18n import LABELS, t
+from gisapp.i18n import LABELS, t
 from gisapp.ui.inputs import Assignment, config_from_assignments, config_from_toml, save_upload
 from gisapp.ui.map import build_map, cdn_urls, display_frame, display_tolerance_m
 

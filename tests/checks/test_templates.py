@@ -18,7 +18,7 @@ from gisapp.config import MeasurementLayer, TowerLayer, VillagesLayer, load_conf
 from gisapp.io.tables import read_table
 from gisapp.templates import DATA_SHEET, GUIDE_SHEET, TEMPLATES, write_template, write_templates
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "data" / "templates"
 
 

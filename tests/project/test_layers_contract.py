@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("importlinter", reason="the layer contract needs import-linter "
                     "(pip install import-linter, part of the test extra)")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_layer_contract_is_kept(tmp_path):

@@ -1,7 +1,7 @@
 """The planners' page through ``streamlit.testing.v1.AppTest`` (a small generated demo).
 
 The st_folium component is not rendered by AppTest, but its arguments hold the map
-script, which is checked here; what a person sees is checked in tests/browser/.
+script, which is checked here; what a person sees is checked in tests/ui/browser/.
 """
 
 from __future__ import annotations

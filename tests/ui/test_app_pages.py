@@ -156,7 +156,7 @@ def test_progress_page_saves_two_snapshots_and_shows_the_changes(demo_dir, tmp_p
 
 
 def test_scenario_columns_have_both_languages():
-    from gisapp.ui.i18n import compare_column_label
+    from gisapp.i18n import compare_column_label
 
     cols = ["villages", "villages_no_power_no_signal", "villages_unknown", "pop_no_signal", "pop_served",
             "signal_gap_villages", "pop_unserved", "cost_total_usd", "sites_selected",

@@ -21,7 +21,7 @@ from conftest import ROOT, _free_port, _skip_reason
 pytest.importorskip("oidc_provider_mock", reason="pip install oidc-provider-mock (test extra)")
 pytest.importorskip("authlib", reason="st.login needs Authlib (pip install Authlib)")
 
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "tracking"))
 from test_tracking_data import surveys  # noqa: E402
 
 from gisapp import schema as S  # noqa: E402

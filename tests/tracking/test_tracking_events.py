@@ -25,7 +25,7 @@ from gisapp.tracking.changes import burndown
 from gisapp.tracking.store import EventConflictError, open_store
 
 TESTS = Path(__file__).parent
-ROOT = TESTS.parent
+ROOT = TESTS.parents[1]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 

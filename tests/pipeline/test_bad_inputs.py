@@ -383,7 +383,7 @@ REFUSED: dict[str, Refusal] = {
         r"file '.*empty\.gpkg': the file is empty \(0 bytes\); export it again"),
     "layer with no rows": Refusal(
         b_empty_layer, GisappError,
-        r"file '.*none\.gpkg': the village layer has no rows; nothing to analyse"),
+        r"file '.*none\.gpkg': the village layer \(none\.gpkg\) has no rows; nothing to analyse"),
     "missing file": Refusal(
         b_missing_file, UnreadableFileError,
         r"file '.*nothere\.geojson': the file does not exist; check the path"),

@@ -312,12 +312,14 @@ def test_small_two_layers_same_carrier_technology_both_count(small):
     assert v.loc["C", S.SIGNAL_KIND] == "measured"
 
 
-def test_small_far_grid_is_reported(small):
+def test_small_far_grid_is_refused(small):
+    """Issue 12: a distance layer is refused by the same overlap rule as every other
+    layer (it used to be only a warning, and decided every village's power)."""
     folder, data = small
     grid = gpd.read_file(folder / "grid.gpkg")
     grid["geometry"] = grid.translate(0, 300_000)        # 300 km north: a wrong CRS, say
     grid.to_file(folder / "far_grid.gpkg")
     data["electricity"]["grid"] = {"path": "far_grid.gpkg"}
-    r = gisapp.run(config_from_dict(data, base_dir=folder))
-    assert any("far_grid.gpkg): nothing within 50 km" in w for w in r.report.warnings)
-    assert len(r.villages) == 3
+    with pytest.raises(NoOverlapError, match=r"layer 'grid' / file '.*far_grid\.gpkg': this "
+                       r"layer does not overlap the villages at all \(nothing within 50 km"):
+        gisapp.run(config_from_dict(data, base_dir=folder))

@@ -225,7 +225,7 @@ def test_the_apps_viettel_pack_is_the_one_gisapp_plan_writes(demo_config_path, d
     pytest.importorskip("streamlit")
     from gisapp.cli import main
     from gisapp.ui import components
-    from gisapp.ui.i18n import t
+    from gisapp.i18n import t
 
     out = tmp_path / "plan"
     assert main(["plan", str(demo_config_path), "--out", str(out), "-q"]) == 0

@@ -1,7 +1,7 @@
 """The app as a person sees it: `streamlit run streamlit_app.py` in Debian's headless Chromium.
 
-Run with ``pytest -m browser tests/browser``. Skips with the reason when /usr/bin/chromium
-or playwright is absent. The screenshot goes to tests/browser/artifacts/ (not committed).
+Run with ``pytest -m browser tests/ui/browser``. Skips with the reason when /usr/bin/chromium
+or playwright is absent. The screenshot goes to tests/ui/browser/artifacts/ (not committed).
 """
 
 from __future__ import annotations
