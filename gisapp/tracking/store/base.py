@@ -394,9 +394,9 @@ class SnapshotStore(ABC):
         unknown = sorted(set(event) - set(_EVENT_INPUT))
         if unknown:
             raise StoreError(f"unknown event field(s) {', '.join(unknown)}")
-        row["at"] = _now_precise()
-        seq = self._append_event(row, evidence, pending)
-        return {"seq": seq, **{c: row.get(c) for c in EVENT_COLUMNS[1:]}}
+        # the back end stamps ``at`` once it holds the write lock, so seq order is time order
+        seq, at = self._append_event(row, evidence, pending)
+        return {"seq": seq, "at": at, **{c: row.get(c) for c in EVENT_COLUMNS[2:]}}
 
     def events(self, village_id: str | None = None) -> pd.DataFrame:
         """The event log (all, or one village's), in the order it was written."""
@@ -414,7 +414,7 @@ class SnapshotStore(ABC):
         """Called inside every write transaction just before it commits (a test seam)."""
 
     def _append_event(self, row: dict[str, Any], evidence: bytes | None,
-                      pending: int | None) -> int:
+                      pending: int | None) -> tuple[int, str]:
         raise StoreError(f"{type(self).__name__} keeps no event log")
 
     def _events(self, village_id: str | None) -> list[tuple]:

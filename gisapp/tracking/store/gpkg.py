@@ -20,7 +20,7 @@ from gisapp import schema as S
 from gisapp.tracking.store.base import (
     _COUNTS_SQL, _TEXT_CORE, CORE_COLUMNS, EVENT_COLUMNS, SNAPSHOT_LIST_COLUMNS,
     EventConflictError, SnapshotExistsError, SnapshotInfo, SnapshotStore, StoreBusyError,
-    StoreUnavailableError, _as_id, _now, _pending_conflict, _Rows,
+    StoreUnavailableError, _as_id, _now, _now_precise, _pending_conflict, _Rows,
 )
 
 __all__ = ["GpkgStore"]
@@ -190,12 +190,13 @@ class GpkgStore(SnapshotStore):
             raise
 
     def _append_event(self, row: dict[str, Any], evidence: bytes | None,
-                      pending: int | None) -> int:
-        cols = [*row, "evidence"]
+                      pending: int | None) -> tuple[int, str]:
         con = self._connect()
         try:
             self._begin(con)
             try:
+                row = {**row, "at": _now_precise()}      # under the write lock
+                cols = [*row, "evidence"]
                 for ddl in _GPKG_EVENTS_DDL:
                     con.execute(ddl)
                 if pending is not None:
@@ -216,7 +217,7 @@ class GpkgStore(SnapshotStore):
                 raise
         finally:
             con.close()
-        return seq
+        return seq, row["at"]
 
     def _has_events(self, con: sqlite3.Connection) -> bool:
         return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "

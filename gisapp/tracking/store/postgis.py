@@ -14,7 +14,7 @@ from gisapp import schema as S
 from gisapp.tracking.store.base import (
     _COUNTS_SQL, _TEXT_CORE, CORE_COLUMNS, EVENT_COLUMNS, SNAPSHOT_LIST_COLUMNS,
     EventConflictError, SnapshotExistsError, SnapshotInfo, SnapshotStore, StoreError,
-    StoreUnavailableError, _as_id, _now, _pending_conflict, _Rows,
+    StoreUnavailableError, _as_id, _now, _now_precise, _pending_conflict, _Rows,
 )
 
 __all__ = ["PostgisStore"]
@@ -119,16 +119,17 @@ class PostgisStore(SnapshotStore):
             f'FOR EACH ROW EXECUTE FUNCTION "{self.schema}".events_append_only()'))
 
     def _append_event(self, row: dict[str, Any], evidence: bytes | None,
-                      pending: int | None) -> int:
+                      pending: int | None) -> tuple[int, str]:
         sa = self._sa
-        cols = [*row, "evidence"]
-        params = {**row, "evidence": evidence}
         try:
             with self.engine.begin() as con:
                 # one writer at a time: seq order is commit order, and the pending check
                 # and the append are one step
                 con.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
                             {"k": f"gisapp-events-{self.schema}"})
+                row = {**row, "at": _now_precise()}      # under the write lock
+                cols = [*row, "evidence"]
+                params = {**row, "evidence": evidence}
                 if pending is not None:
                     kinds = [r[0] for r in con.execute(sa.text(
                         f"SELECT kind FROM {self._t_ev} WHERE seq = :p UNION ALL "
@@ -144,7 +145,7 @@ class PostgisStore(SnapshotStore):
             raise StoreUnavailableError(
                 f"writing an update into store {self.url} failed: {str(exc.orig).strip()}; "
                 "nothing was written") from None
-        return int(seq)
+        return int(seq), row["at"]
 
     def _events(self, village_id: str | None) -> list[tuple]:
         sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM {self._t_ev}"
