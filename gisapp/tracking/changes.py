@@ -49,7 +49,7 @@ from gisapp.tracking.match import Matching, match_villages
 from gisapp.tracking.store import SnapshotInfo, SnapshotStore
 
 __all__ = [
-    "Change", "Changes", "compare", "diff", "history", "Target", "TrackingTargets",
+    "Change", "Changes", "compare", "diff", "history", "history_from_counts", "Target", "TrackingTargets",
     "targets_from_toml", "burndown", "write_changes", "CHANGE_COLUMNS", "SERIES",
     "HISTORY_COLUMNS", "BURNDOWN_COLUMNS",
 ]
@@ -324,8 +324,12 @@ def history(store: SnapshotStore) -> pd.DataFrame:
         and per snapshot × province (``level="province"``, ``commune`` empty), ordered by
         survey date. ``villages_<class>`` and ``pop_<class>`` for each gap class.
     """
-    snaps = store.list()
-    counts = store.counts()
+    return history_from_counts(store.list(), store.counts())
+
+
+def history_from_counts(snaps: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`history` from snapshot rows (``id, label, date``) and ``store.counts()``-shaped
+    counts (what :func:`history` reads from a store)."""
     if counts.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in HISTORY_COLUMNS})
     wide_v = counts.pivot_table(index=["snapshot_id", S.PROVINCE, S.COMMUNE],

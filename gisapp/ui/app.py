@@ -170,6 +170,9 @@ def main(*, engine: Engine | None = None, app_dir: str | Path | None = None) -> 
         if app_dir is not None:
             install_static(app_dir)
         lang = C.language_switch()
+        from gisapp.ui import serving
+
+        st.session_state["gisapp_user"] = serving.current_user(lang, serving.guard(lang))
         _page(lang, engine, assets)
     except Exception as exc:  # the page boundary: never a traceback on screen
         C.show_error(exc, lang)

@@ -137,13 +137,21 @@ def _downloads(lang: str, p: planning.Plan, result, key: str) -> None:
             return
         with st.spinner(t("p_preparing", lang)):
             files = cache.store("plan_files").get(key, lambda: _files(p, result))
+    from gisapp.tracking import access
+
+    user = st.session_state.get("gisapp_user")       # roles: tracking.access decides
     packs = sorted(k for k in files if k.startswith("pack:"))
     cols = st.columns(max(len(packs) + 1, 1))
     name, data = files["plan"]
-    cols[0].download_button(t("p_dl_plan", lang), data=data, file_name=name, mime="application/zip",
-                            key="p_dl_plan", on_click="ignore")
+    if user is not None and user.role == "planner":   # the plan holds every carrier's sites
+        cols[0].download_button(t("p_dl_plan", lang), data=data, file_name=name,
+                                mime="application/zip", key="p_dl_plan", on_click="ignore")
     for col, k in zip(cols[1:], packs):
-        name, data = files[k]
+        name, _ = files[k]
+        try:
+            data = access.pack(user, k.split(":", 1)[1], lambda k=k: files[k][1])
+        except access.AccessDenied:
+            continue
         col.download_button(t("dl_carrier", lang, carrier=k.split(":", 1)[1]), data=data,
                             file_name=t("dl_carrier_file", lang, slug=Path(name).stem),
                             mime="application/zip",

@@ -41,10 +41,18 @@ def default_store_path() -> Path:
 
 
 def _store_choice(lang: str, *, max_mb: float) -> str | None:
+    """The store: one of the server config's (nobody types a path or URL), else the
+    local default; an uploaded .gpkg only in local mode."""
+    from gisapp.ui.serving import server_config
+
     st.subheader(t("g_store", lang))
+    stores = server_config().stores
+    if stores:
+        name = st.selectbox(t("g_store_name", lang), list(stores), key="g_store_name")
+        return stores[name]
     c1, c2 = st.columns([3, 2])
-    typed = c1.text_input(t("g_store_path", lang), value=str(default_store_path()), key="g_store_path",
-                          help=t("g_store_help", lang))
+    c1.caption(t("g_store_local", lang, path=default_store_path()))
+    typed = str(default_store_path())
     up = c2.file_uploader(t("g_store_upload", lang), type=["gpkg"], key="g_store_upload")
     if up is not None:
         if "g_upload_dir" not in st.session_state:
@@ -156,6 +164,15 @@ def _changes(lang: str, store: tracking.SnapshotStore, snaps: pd.DataFrame, asse
                        key="g_dl_changes", on_click="ignore")
 
 
+def _weekly_loop(lang: str, store: tracking.SnapshotStore) -> None:
+    from gisapp.ui import serving
+
+    user = st.session_state.get("gisapp_user")
+    if user is not None and len(store.list()):
+        serving.updates_section(lang, store, user)
+        serving.report_section(lang, store, user)
+
+
 def render(lang: str, *, config: RunConfig, result, assets: MapAssets, tiles: str | None,
            max_mb: float = 200.0) -> None:
     """The progress page: choose a store, save the current result, see the timeline,
@@ -166,7 +183,9 @@ def render(lang: str, *, config: RunConfig, result, assets: MapAssets, tiles: st
         return
     store = tracking.open_store(where)
     try:
-        _save_form(lang, store, config, result)
+        user = st.session_state.get("gisapp_user")
+        if user is not None and user.role == "planner":    # only the planner saves surveys
+            _save_form(lang, store, config, result)
         snaps = store.list()
         st.dataframe(snaps, hide_index=True, key="g_snapshots")
         if snaps.empty:
@@ -180,4 +199,5 @@ def render(lang: str, *, config: RunConfig, result, assets: MapAssets, tiles: st
             return
         _changes(lang, store, snaps, assets, tiles)
     finally:
+        _weekly_loop(lang, store)
         store.close()

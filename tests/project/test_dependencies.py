@@ -47,7 +47,8 @@ def environment_deps() -> dict[str, str]:
         if not in_deps or not line.strip().startswith("- "):
             continue
         item = line.strip()[2:].split("#", 1)[0].strip()
-        if item in ("pip", "pip:") or item.startswith("-e ") or item.startswith("python"):
+        if item in ("pip", "pip:") or item.startswith("-e ") or re.match(r"python\s*([<>=]|$)",
+                                                                          item):
             continue
         got = _norm(item)
         if got:

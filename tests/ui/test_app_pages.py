@@ -109,10 +109,16 @@ def test_planning_page_shows_sites_costs_scenarios_and_carrier_packs(demo_dir, d
         assert {"costs.csv", "sites.gpkg", "manifest.json"} <= set(zf.namelist())
 
 
-def test_progress_page_saves_two_snapshots_and_shows_the_changes(demo_dir, tmp_path, downloads):
-    at = _open(demo_dir, "progress")
+def test_progress_page_saves_two_snapshots_and_shows_the_changes(demo_dir, tmp_path, downloads,
+                                                                 monkeypatch):
     store = tmp_path / "store" / "snapshots.gpkg"
-    at.text_input(key="g_store_path").set_value(str(store)).run()
+    store.parent.mkdir()
+    server = tmp_path / "server.toml"     # the store comes from the server config only
+    server.write_text(f'[stores]\n"Tỉnh thử" = "{store.as_posix()}"\n', encoding="utf-8")
+    monkeypatch.setenv("GISAPP_SERVER_CONFIG", str(server))
+    at = _open(demo_dir, "progress")
+    assert not [w for w in at.text_input if w.key == "g_store_path"]   # nobody types a path
+    assert at.selectbox(key="g_store_name").value == "Tỉnh thử"
     at.text_input(key="g_label").set_value("khảo sát 1")
     at.date_input(key="g_date").set_value("2025-01-15")
     at.button[0].click().run()

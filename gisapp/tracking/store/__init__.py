@@ -10,6 +10,9 @@ Layout
 ------
 ``snapshots``  one row per snapshot: ``id, label (unique), date, created_at, config_toml,
                manifest_json, n_villages, columns_json`` (the village columns and dtypes).
+``events``     the append-only log of progress updates (:mod:`gisapp.tracking.events`):
+               ``seq`` (increasing in commit order), ``at``, who, what, the value before and
+               after, evidence bytes; never updated or deleted (triggers refuse it).
 ``villages``   one row per village per snapshot: ``snapshot_id, row_order`` and the
                identity and class columns as real fields (``village_id, name, commune,
                province, pop, gap_class, signal_class, power_status``) so a GIS user can
@@ -40,7 +43,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gisapp.tracking.store.base import (
-    CORE_COLUMNS, SNAPSHOT_LIST_COLUMNS, SnapshotExistsError, SnapshotInfo,
+    CORE_COLUMNS, EVENT_COLUMNS, SNAPSHOT_LIST_COLUMNS, EventConflictError, SnapshotExistsError, SnapshotInfo,
     SnapshotNotFoundError, SnapshotStore, StoreBusyError, StoreError, StoreUnavailableError,
 )
 from gisapp.tracking.store.gpkg import GpkgStore
@@ -49,7 +52,8 @@ from gisapp.tracking.store.postgis import PostgisStore
 __all__ = [
     "SnapshotInfo", "SnapshotStore", "GpkgStore", "PostgisStore", "open_store",
     "StoreError", "SnapshotExistsError", "SnapshotNotFoundError", "StoreBusyError",
-    "StoreUnavailableError", "SNAPSHOT_LIST_COLUMNS", "CORE_COLUMNS",
+    "StoreUnavailableError", "SNAPSHOT_LIST_COLUMNS", "CORE_COLUMNS", "EventConflictError",
+    "EVENT_COLUMNS",
 ]
 
 

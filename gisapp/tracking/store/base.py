@@ -28,7 +28,7 @@ from gisapp.errors import DuplicateIdError, GisappError, MissingCRSError, Missin
 __all__ = [
     "SnapshotInfo", "SnapshotStore", "StoreError", "SnapshotExistsError",
     "SnapshotNotFoundError", "StoreBusyError", "StoreUnavailableError",
-    "SNAPSHOT_LIST_COLUMNS", "CORE_COLUMNS",
+    "SNAPSHOT_LIST_COLUMNS", "CORE_COLUMNS", "EventConflictError", "EVENT_COLUMNS",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,18 @@ class StoreBusyError(StoreError):
 
 class StoreUnavailableError(GisappError, OSError):
     """The store file or server cannot be opened."""
+
+
+class EventConflictError(StoreError):
+    """A confirmation or rejection of an update that is not pending (any more)."""
+
+
+#: columns of the append-only ``events`` table (besides the evidence bytes)
+EVENT_COLUMNS = ("seq", "at", "actor", "role", "kind", "ref", "village_id", "carrier", "gap",
+                 "closed_by", "closed_on", "note", "before", "after", "evidence_name",
+                 "evidence_type", "evidence_size", "evidence_sha256")
+#: the columns an append gives (``seq`` and ``at`` are the store's)
+_EVENT_INPUT = EVENT_COLUMNS[2:]
 
 
 # --- the snapshot record ------------------------------------------------------------
@@ -203,6 +215,21 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _now_precise() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _pending_conflict(pending: int, kinds: list[str]) -> str | None:
+    """Why submission ``pending`` cannot be decided, given the kinds of the event with that
+    seq (first) and of the events referring to it; None when it is pending."""
+    if not kinds or kinds[0] != "submitted":
+        return f"event {pending} is not a submitted update; pick a pending update"
+    if any(k in ("confirmed", "rejected") for k in kinds[1:]):
+        return (f"update {pending} was already confirmed or rejected; reload the list of "
+                "pending updates")
+    return None
+
+
 def _manifest_json(manifest: dict[str, Any] | None) -> str:
     return jsonsafe.dumps(manifest or {}, default=str, ensure_ascii=False, sort_keys=True)
 
@@ -337,6 +364,64 @@ class SnapshotStore(ABC):
         for col in (S.PROVINCE, S.COMMUNE, S.GAP_CLASS):
             frame[col] = frame[col].astype("str").where(frame[col].notna(), "")
         return frame
+
+    # --- the append-only event log (see :mod:`gisapp.tracking.events`) ---------------
+    def append_event(self, event: dict[str, Any], *, evidence: bytes | None = None,
+                     pending: int | None = None) -> dict[str, Any]:
+        """Append one event in one transaction; the store gives its ``seq`` and ``at``.
+
+        Parameters
+        ----------
+        event
+            Values of :data:`EVENT_COLUMNS` but ``seq`` and ``at`` (missing ones are null).
+        evidence
+            The evidence file's bytes, kept with the event.
+        pending
+            When given, the ``seq`` of a submission that must still be pending (neither
+            confirmed nor rejected); checked in the same transaction as the append.
+
+        Returns
+        -------
+        dict
+            The event as stored.
+
+        Raises
+        ------
+        EventConflictError
+            ``pending`` is not a submission, or it was already decided.
+        """
+        row = {c: event.get(c) for c in _EVENT_INPUT}
+        unknown = sorted(set(event) - set(_EVENT_INPUT))
+        if unknown:
+            raise StoreError(f"unknown event field(s) {', '.join(unknown)}")
+        # the back end stamps ``at`` once it holds the write lock, so seq order is time order
+        seq, at = self._append_event(row, evidence, pending)
+        return {"seq": seq, "at": at, **{c: row.get(c) for c in EVENT_COLUMNS[2:]}}
+
+    def events(self, village_id: str | None = None) -> pd.DataFrame:
+        """The event log (all, or one village's), in the order it was written."""
+        rows = self._events(None if village_id is None else str(village_id))
+        frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+        for col in ("seq", "ref", "evidence_size"):
+            frame[col] = pd.array(frame[col], dtype="Int64")
+        return frame.sort_values("seq", ignore_index=True)
+
+    def evidence(self, seq: int) -> bytes | None:
+        """The evidence bytes kept with event ``seq`` (None when it has none)."""
+        return self._evidence(int(seq))
+
+    def _before_commit(self) -> None:
+        """Called inside every write transaction just before it commits (a test seam)."""
+
+    def _append_event(self, row: dict[str, Any], evidence: bytes | None,
+                      pending: int | None) -> tuple[int, str]:
+        raise StoreError(f"{type(self).__name__} keeps no event log")
+
+    def _events(self, village_id: str | None) -> list[tuple]:
+        return []
+
+    def _evidence(self, seq: int) -> bytes | None:
+        return None
 
     # back-end hooks
     @abstractmethod

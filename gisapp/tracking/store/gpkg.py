@@ -18,8 +18,9 @@ import shapely
 
 from gisapp import schema as S
 from gisapp.tracking.store.base import (
-    _COUNTS_SQL, _TEXT_CORE, CORE_COLUMNS, SNAPSHOT_LIST_COLUMNS, SnapshotExistsError,
-    SnapshotInfo, SnapshotStore, StoreBusyError, StoreUnavailableError, _as_id, _now, _Rows,
+    _COUNTS_SQL, _TEXT_CORE, CORE_COLUMNS, EVENT_COLUMNS, SNAPSHOT_LIST_COLUMNS,
+    EventConflictError, SnapshotExistsError, SnapshotInfo, SnapshotStore, StoreBusyError,
+    StoreUnavailableError, _as_id, _now, _now_precise, _pending_conflict, _Rows,
 )
 
 __all__ = ["GpkgStore"]
@@ -72,6 +73,23 @@ CREATE TABLE IF NOT EXISTS snapshots (
     n_villages INTEGER NOT NULL,
     columns_json TEXT
 )"""
+
+
+_GPKG_EVENTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+    "at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT, kind TEXT NOT NULL, ref INTEGER, "
+    "village_id TEXT, carrier TEXT, gap TEXT, closed_by TEXT, closed_on TEXT, note TEXT, "
+    "before TEXT, after TEXT, evidence_name TEXT, evidence_type TEXT, evidence_size INTEGER, "
+    "evidence_sha256 TEXT, evidence BLOB)",
+    "CREATE INDEX IF NOT EXISTS events_village_idx ON events(village_id)",
+    "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+    "SELECT 'events', 'attributes', 'events', 'gisapp progress events' "
+    "WHERE NOT EXISTS (SELECT 1 FROM gpkg_contents WHERE table_name = 'events')",
+)
 
 
 class GpkgStore(SnapshotStore):
@@ -161,19 +179,79 @@ class GpkgStore(SnapshotStore):
                 f"'{self.path}' is a GeoPackage but not a gisapp snapshot store (no 'snapshots' "
                 "and 'villages' tables); give another path for the store")
 
+    def _begin(self, con: sqlite3.Connection) -> None:
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusyError(
+                    f"store '{self.path}' stayed locked by another save or update for more than "
+                    f"{self.timeout_s:g} s; nothing was written, try again") from None
+            raise
+
+    def _append_event(self, row: dict[str, Any], evidence: bytes | None,
+                      pending: int | None) -> tuple[int, str]:
+        con = self._connect()
+        try:
+            self._begin(con)
+            try:
+                row = {**row, "at": _now_precise()}      # under the write lock
+                cols = [*row, "evidence"]
+                for ddl in _GPKG_EVENTS_DDL:
+                    con.execute(ddl)
+                if pending is not None:
+                    kinds = [r[0] for r in con.execute(
+                        "SELECT kind FROM events WHERE seq = ? UNION ALL "
+                        "SELECT kind FROM events WHERE ref = ?", (pending, pending))]
+                    why = _pending_conflict(pending, kinds)
+                    if why:
+                        raise EventConflictError(why)
+                cur = con.execute(
+                    f"INSERT INTO events ({', '.join(cols)}) VALUES "
+                    f"({', '.join('?' * len(cols))})", [*row.values(), evidence])
+                seq = int(cur.lastrowid)
+                self._before_commit()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.close()
+        return seq, row["at"]
+
+    def _has_events(self, con: sqlite3.Connection) -> bool:
+        return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                           "name = 'events'").fetchone() is not None
+
+    def _events(self, village_id: str | None) -> list[tuple]:
+        con = self._connect()
+        try:
+            if not self._has_events(con):
+                return []
+            sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events"
+            if village_id is None:
+                return con.execute(sql + " ORDER BY seq").fetchall()
+            return con.execute(sql + " WHERE village_id = ? ORDER BY seq",
+                               (village_id,)).fetchall()
+        finally:
+            con.close()
+
+    def _evidence(self, seq: int) -> bytes | None:
+        con = self._connect()
+        try:
+            if not self._has_events(con):
+                return None
+            row = con.execute("SELECT evidence FROM events WHERE seq = ?", (seq,)).fetchone()
+        finally:
+            con.close()
+        return None if row is None or row[0] is None else bytes(row[0])
+
     def _save(self, rows: _Rows, *, label: str, date: _dt.date, config_toml: str,
               manifest_json: str) -> SnapshotInfo:
         blobs = _gpkg_blobs(rows.geoms, rows.wkb)
         con = self._connect()
         try:
-            try:
-                con.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
-                    raise StoreBusyError(
-                        f"store '{self.path}' stayed locked by another save for more than "
-                        f"{self.timeout_s:g} s; nothing was written, try again") from None
-                raise
+            self._begin(con)
             try:
                 if con.execute("SELECT 1 FROM snapshots WHERE label = ?", (label,)).fetchone():
                     raise SnapshotExistsError(
@@ -198,6 +276,7 @@ class GpkgStore(SnapshotStore):
                 con.execute("UPDATE gpkg_contents SET last_change = "
                             "strftime('%Y-%m-%dT%H:%M:%fZ','now') "
                             "WHERE table_name IN ('villages', 'snapshots')")
+                self._before_commit()
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

@@ -12,8 +12,9 @@ import numpy as np
 
 from gisapp import schema as S
 from gisapp.tracking.store.base import (
-    _COUNTS_SQL, _TEXT_CORE, CORE_COLUMNS, SNAPSHOT_LIST_COLUMNS, SnapshotExistsError,
-    SnapshotInfo, SnapshotStore, StoreError, StoreUnavailableError, _as_id, _now, _Rows,
+    _COUNTS_SQL, _TEXT_CORE, CORE_COLUMNS, EVENT_COLUMNS, SNAPSHOT_LIST_COLUMNS,
+    EventConflictError, SnapshotExistsError, SnapshotInfo, SnapshotStore, StoreError,
+    StoreUnavailableError, _as_id, _now, _now_precise, _pending_conflict, _Rows,
 )
 
 __all__ = ["PostgisStore"]
@@ -58,6 +59,7 @@ class PostgisStore(SnapshotStore):
         self.engine = sa.create_engine(parsed, pool_pre_ping=True)
         self._t_snap = f'"{schema}".snapshots'
         self._t_vil = f'"{schema}".villages'
+        self._t_ev = f'"{schema}".events'
         try:
             self._init_schema()
         except sa.exc.OperationalError as exc:
@@ -96,6 +98,64 @@ class PostgisStore(SnapshotStore):
                 f'CREATE INDEX IF NOT EXISTS villages_snapshot_idx ON {self._t_vil} (snapshot_id)'))
             con.execute(sa.text(
                 f'CREATE INDEX IF NOT EXISTS villages_geom_idx ON {self._t_vil} USING GIST (geom)'))
+            self._init_events(con)
+
+    def _init_events(self, con) -> None:
+        sa = self._sa
+        con.execute(sa.text(
+            f"CREATE TABLE IF NOT EXISTS {self._t_ev} (seq BIGSERIAL PRIMARY KEY, "
+            "at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT, kind TEXT NOT NULL, ref BIGINT, "
+            "village_id TEXT, carrier TEXT, gap TEXT, closed_by TEXT, closed_on TEXT, "
+            "note TEXT, before TEXT, after TEXT, evidence_name TEXT, evidence_type TEXT, "
+            "evidence_size INTEGER, evidence_sha256 TEXT, evidence BYTEA)"))
+        con.execute(sa.text(
+            f"CREATE INDEX IF NOT EXISTS events_village_idx ON {self._t_ev} (village_id)"))
+        con.execute(sa.text(
+            f'CREATE OR REPLACE FUNCTION "{self.schema}".events_append_only() RETURNS trigger '
+            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'events are append-only'; END $$"))
+        con.execute(sa.text(f"DROP TRIGGER IF EXISTS events_append_only ON {self._t_ev}"))
+        con.execute(sa.text(
+            f"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON {self._t_ev} "
+            f'FOR EACH ROW EXECUTE FUNCTION "{self.schema}".events_append_only()'))
+
+    def _append_event(self, row: dict[str, Any], evidence: bytes | None,
+                      pending: int | None) -> tuple[int, str]:
+        sa = self._sa
+        try:
+            with self.engine.begin() as con:
+                # one writer at a time: seq order is commit order, and the pending check
+                # and the append are one step
+                con.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                            {"k": f"gisapp-events-{self.schema}"})
+                row = {**row, "at": _now_precise()}      # under the write lock
+                cols = [*row, "evidence"]
+                params = {**row, "evidence": evidence}
+                if pending is not None:
+                    kinds = [r[0] for r in con.execute(sa.text(
+                        f"SELECT kind FROM {self._t_ev} WHERE seq = :p UNION ALL "
+                        f"SELECT kind FROM {self._t_ev} WHERE ref = :p"), {"p": pending})]
+                    why = _pending_conflict(pending, kinds)
+                    if why:
+                        raise EventConflictError(why)
+                seq = con.execute(sa.text(
+                    f"INSERT INTO {self._t_ev} ({', '.join(cols)}) VALUES "
+                    f"({', '.join(':' + c for c in cols)}) RETURNING seq"), params).scalar_one()
+                self._before_commit()
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailableError(
+                f"writing an update into store {self.url} failed: {str(exc.orig).strip()}; "
+                "nothing was written") from None
+        return int(seq), row["at"]
+
+    def _events(self, village_id: str | None) -> list[tuple]:
+        sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM {self._t_ev}"
+        if village_id is None:
+            return self._query(sql + " ORDER BY seq")
+        return self._query(sql + " WHERE village_id = :v ORDER BY seq", {"v": village_id})
+
+    def _evidence(self, seq: int) -> bytes | None:
+        rows = self._query(f"SELECT evidence FROM {self._t_ev} WHERE seq = :s", {"s": seq})
+        return None if not rows or rows[0][0] is None else bytes(rows[0][0])
 
     def _save(self, rows: _Rows, *, label: str, date: _dt.date, config_toml: str,
               manifest_json: str) -> SnapshotInfo:
@@ -137,6 +197,7 @@ class PostgisStore(SnapshotStore):
                     cur = con.connection.dbapi_connection.cursor()
                     execute_values(cur, f"INSERT INTO {self._t_vil} ({cols}) VALUES %s",
                                    records, template=template, page_size=2000)
+                self._before_commit()
         except sa.exc.OperationalError as exc:
             raise StoreUnavailableError(
                 f"saving into store {self.url} failed: {str(exc.orig).strip()}; nothing was "

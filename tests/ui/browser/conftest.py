@@ -75,10 +75,15 @@ def app_server():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    proc, url, log_path = start_streamlit(ROOT / "streamlit_app.py")
+    import tempfile
+
+    cache = tempfile.mkdtemp(prefix="gisapp-browser-cache-")   # the local store's folder
+    proc, url, log_path = start_streamlit(ROOT / "streamlit_app.py",
+                                          env={"XDG_CACHE_HOME": cache})
     try:
         yield url
     finally:
+        shutil.rmtree(cache, ignore_errors=True)
         proc.terminate()
         try:
             proc.wait(timeout=10)

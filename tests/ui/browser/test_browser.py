@@ -230,9 +230,10 @@ def test_planning_page_shows_sites_and_screenshot(page):
 
 def test_progress_page_two_snapshots_and_screenshot(page, tmp_path):
     _goto_page(page, "Tiến độ")
-    path_box = page.get_by_role("textbox", name="Tệp GeoPackage (.gpkg) hoặc địa chỉ postgresql://")
-    path_box.fill(str(tmp_path / "snapshots.gpkg"))
-    path_box.press("Enter")
+    # nobody types a store path: the local store lives under the server's XDG_CACHE_HOME,
+    # a fresh folder for this test session (app_server)
+    page.get_by_role("textbox", name="Tên ảnh chụp (duy nhất)").wait_for(timeout=180_000)
+    assert page.get_by_role("textbox", name="Tệp GeoPackage (.gpkg) hoặc địa chỉ postgresql://").count() == 0
     for label in ("đợt 1", "đợt 2"):
         if label == "đợt 2":            # a stricter 4G threshold: the second survey differs
             page.get_by_text("Ngưỡng và quy tắc").click()
