@@ -207,3 +207,22 @@ receiver_step = 8
     assert {"area_share__vodacom_2g", "area_share__econet_4g"} <= set(v.columns)
     assert (v["signal_class"] == "covered").sum() > 10
     assert (v.loc[v["signal_class"] == "covered", "signal_evidence_kind"] == "modelled").all()
+
+
+def test_ibiza_line_of_sight_agreement(real_data):
+    """ITU's 247 Ibiza school-to-site pairs against the DEM-free smooth-earth horizon (no
+    DEM of Ibiza is available offline). All 233 pairs with a site are ``is_visible``; the 14
+    ``False`` rows are schools with no site at all, so the sample cannot test blocking."""
+    from gisapp.analysis.towers_coverage import radio_horizon_visible
+
+    pairs = pd.read_csv(real_data / "ibiza" / "visibility.csv")
+    sites = pd.read_csv(real_data / "ibiza" / "cell-sites.csv")
+    assert len(pairs) == 247
+    m = pairs.merge(sites[["ict_id", "antenna_height"]], on="ict_id", how="left")
+    has_site = m["ict_id"].notna().to_numpy()
+    visible = np.zeros(len(m), bool)
+    visible[has_site] = radio_horizon_visible(m.loc[has_site, "ground_distance"],
+                                              m.loc[has_site, "antenna_height"].fillna(30.0),
+                                              np.full(has_site.sum(), 1.5))
+    agree = (visible == m["is_visible"].to_numpy()).mean()
+    assert agree == 1.0, agree

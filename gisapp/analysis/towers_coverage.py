@@ -43,7 +43,7 @@ from gisapp.planning_config import PropagationSettings
 from gisapp.schema import layer_key
 
 __all__ = ["TowerModelOptions", "TowerCoverage", "model_towers", "hata_out_of_range",
-           "radial_losses", "fill_from_radials", "beyond_reach"]
+           "radial_losses", "fill_from_radials", "beyond_reach", "radio_horizon_visible"]
 
 MODELS = ("itm", "hata", "radius")
 
@@ -390,3 +390,13 @@ def beyond_reach(points_xy: np.ndarray, sites_xy: np.ndarray, reach_m: np.ndarra
         d, _ = sub.query(points_xy, k=1, distance_upper_bound=float(r))
         out &= ~np.isfinite(d)
     return out
+
+
+def radio_horizon_visible(distance_m: np.ndarray, h_tx_m: np.ndarray, h_rx_m: np.ndarray,
+                          k_factor: float = 4.0 / 3.0) -> np.ndarray:
+    """DEM-free line of sight: within the smooth-earth radio horizon of both antennas,
+    ``d ≤ √(2kR·h_tx) + √(2kR·h_rx)`` (effective earth radius kR, ITU-R P.834 / P.526;
+    no terrain, so hills never block)."""
+    r = 2.0 * k_factor * 6_371_000.0
+    horizon = np.sqrt(r * np.asarray(h_tx_m, float)) + np.sqrt(r * np.asarray(h_rx_m, float))
+    return np.asarray(distance_m, float) <= horizon
