@@ -226,3 +226,33 @@ def test_ibiza_line_of_sight_agreement(real_data):
                                               np.full(has_site.sum(), 1.5))
     agree = (visible == m["is_visible"].to_numpy()).mean()
     assert agree == 1.0, agree
+
+
+def test_calibration_to_measurements_is_fitted_applied_and_recorded(tmp_path):
+    cfg = _project(tmp_path)
+    run_to_dir(cfg, tmp_path / "first")
+    tif = tmp_path / "first" / "modelled" / "modelled_viettel_2g.tif"
+    rng = np.random.default_rng(5)
+    xs = TX[0] - rng.uniform(500, 8_000, 40)
+    ys = TX[1] + rng.uniform(-800, 800, 40)        # the grid: the villages + 1 km
+    with rasterio.open(tif) as ds:
+        model = np.array([v[0] for v in ds.sample(zip(xs, ys))])
+    to_ll = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    lon, lat = to_ll.transform(xs, ys)
+    pd.DataFrame({"lon": lon, "lat": lat, "carrier": "Viettel", "technology": "2G",
+                  "signal_dbm": model + 6.0 + rng.normal(0, 2.0, 40)}
+                 ).to_csv(tmp_path / "drive.csv", index=False)
+    with cfg.open("a", encoding="utf-8") as f:
+        f.write('\n[[measurements]]\npath = "drive.csv"\nlon = "lon"\nlat = "lat"\n'
+                'crs = "EPSG:4326"\n')
+    result, _ = run_to_dir(cfg, tmp_path / "second")
+    cal = json.loads((tmp_path / "second" / "manifest.json").read_text()
+                     )["modelled_towers"]["calibration"]["viettel_2g"]
+    assert cal["samples"] == 40
+    assert cal["offset_db"] == pytest.approx(6.0, abs=1.0)
+    assert cal["rmse_before_db"] > 5.5 and cal["rmse_after_db"] < 2.6
+    with rasterio.open(tmp_path / "second" / "modelled" / "modelled_viettel_2g.tif") as ds:
+        after = np.array([v[0] for v in ds.sample(zip(xs, ys))])
+        assert "calibrated" in ds.tags()["method"]
+    assert np.nanmean(after - model) == pytest.approx(cal["offset_db"], abs=0.01)
+    assert any("calibrated to 40 measurement(s)" in w for w in result.report.warnings)

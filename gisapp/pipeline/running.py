@@ -9,7 +9,7 @@ from gisapp.io import export
 from gisapp.pipeline.assessing import assess
 from gisapp.pipeline.measuring import measure
 from gisapp.pipeline.model import Progress, Result
-from gisapp.pipeline.towers import note_beyond_reach, with_tower_coverage
+from gisapp.pipeline.towers import add_to_manifest, note_beyond_reach, with_tower_coverage
 
 __all__ = ["run", "run_to_dir"]
 
@@ -24,7 +24,9 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None,
     cfg, towers = with_tower_coverage(cfg, out_dir)
     m = measure(cfg, progress=progress)
     note_beyond_reach(m, towers)
-    return assess(m, cfg)
+    result = assess(m, cfg)
+    add_to_manifest(result, towers)
+    return result
 
 
 def run_to_dir(config: RunConfig | str | Path, out_dir: str | Path, *,

@@ -8,6 +8,12 @@ or a folder of tiles, :mod:`gisapp.io.dem`), models the signal per carrier × te
 ``kind = "modelled"`` signal layers: the run's columns, map, exports and ``why`` then treat
 them as any signal raster, labelled modelled.
 
+The rasters cover the villages' extent plus 1 km at ``[propagation] resolution_m``. With
+``[[measurements]]`` in the run, each modelled carrier × technology is first shifted by the
+offset fitted to the measurements on it (:mod:`gisapp.analysis.calibration`); the offset,
+the RMSE before and after and the number of samples are in the report and in the
+manifest (``modelled_towers.calibration``).
+
 Villages beyond every tower's reach: with ``complete = true`` the rasters hold
 :data:`BEYOND_REACH_DBM` there (no signal, said so in ``why``); otherwise they stay nodata
 (signal unknown, with the reason in ``why`` and a count in the report).
@@ -23,7 +29,9 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
+from gisapp.analysis.calibration import MIN_SAMPLES, Calibration, apply_offsets, fit_offsets
 from gisapp.analysis.propagation import _grid_from_sites
 from gisapp.analysis.towers_coverage import TowerModelOptions, beyond_reach, model_towers
 from gisapp.carriers import normalise_towers
@@ -36,10 +44,10 @@ from gisapp.io.raster import write_geotiff
 from gisapp.parallel import n_threads
 from gisapp.pipeline.layers import read_layer
 from gisapp.pipeline.model import Measured, RunReport
-from gisapp.pipeline.normalise import read_villages
+from gisapp.pipeline.normalise import check_columns, read_villages
 
 __all__ = ["BEYOND_REACH_DBM", "TowerRun", "read_towers", "with_tower_coverage",
-           "note_beyond_reach"]
+           "note_beyond_reach", "add_to_manifest"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,8 @@ class TowerRun:
     complete: bool
     warnings: list[str] = field(default_factory=list)
     layers: list[dict[str, Any]] = field(default_factory=list)
+    #: for the manifest: the model, each tower's method, the calibration per layer
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def read_towers(t: TowerLayer, *, cfg: RunConfig, crs: Any, villages: gpd.GeoDataFrame
@@ -103,7 +113,7 @@ def with_tower_coverage(cfg: RunConfig, out_dir: str | Path | None
     known = sites["technology"].astype(str).str.upper().isin(list(cfg.thresholds.dbm))
     sites, names = sites[known.to_numpy()], [n for n, k in zip(names, known) if k]
     res = cfg.propagation.resolution_m
-    vb = base.total_bounds
+    vb = base.total_bounds + np.array([-1.0, -1.0, 1.0, 1.0]) * 1_000.0   # villages + 1 km
     transform, shape = _grid_from_sites(np.array([[vb[0], vb[1]], [vb[2], vb[3]]]),
                                         np.zeros(2), res)
     dem_path = t.dem or (cfg.dem.path if cfg.dem is not None else None)
@@ -129,6 +139,20 @@ def with_tower_coverage(cfg: RunConfig, out_dir: str | Path | None
         raise InputError(str(e).removeprefix("layer 'dem': "), path=dem_path,
                          layer="dem") from e
     run.warnings.extend(tc.warnings)
+    cal = _calibrate(cfg, crs, base, tc.layers)
+    tc.layers = apply_offsets(tc.layers, cal)
+    for key, c in cal.items():
+        run.warnings.append(
+            f"modelled {key} calibrated to {c.samples} measurement(s): offset "
+            f"{c.offset_db:+.1f} dB, RMSE {c.rmse_before_db:.1f} → {c.rmse_after_db:.1f} dB"
+            + ("" if c.samples >= MIN_SAMPLES else f" (fewer than {MIN_SAMPLES}: not applied)"))
+    methods, counts = np.unique(tc.methods.astype(str), return_counts=True)
+    run.manifest = {"model": t.model, "complete": bool(t.complete),
+                    "towers": int(len(sites)),
+                    "methods": {str(k): int(v) for k, v in zip(methods, counts)},
+                    "radials": t.radials, "receiver_step": t.receiver_step,
+                    "profile_spacing_m": t.profile_spacing_m,
+                    "calibration": {k: c.as_dict() for k, c in cal.items()}}
     centres = base.geometry.representative_point()
     xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
     sxy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
@@ -148,6 +172,30 @@ def with_tower_coverage(cfg: RunConfig, out_dir: str | Path | None
         added.append(SignalRaster(path=path, carrier=lay.carrier, technology=lay.technology,
                                   kind="modelled"))
     return cfg.replace(signal_rasters=tuple(cfg.signal_rasters) + tuple(added)), run
+
+
+def _calibrate(cfg: RunConfig, crs: Any, base: gpd.GeoDataFrame, layers: dict
+               ) -> dict[str, Calibration]:
+    """Offsets of the modelled layers fitted to the run's measurements, if any."""
+    parts = []
+    for layer in cfg.measurements:
+        pts = read_layer(layer.path, role="measurements", cfg=cfg, crs=crs, villages=base,
+                         layer=layer.layer, lon=layer.lon, lat=layer.lat, layer_crs=layer.crs)
+        pts = check_columns(pts, {"carrier": layer.carrier, "technology": layer.technology,
+                            "signal": layer.signal}, path=layer.path, layer="measurements")
+        parts.append(gpd.GeoDataFrame({
+            "carrier": pts[layer.carrier].astype(str).to_numpy(),
+            "technology": pts[layer.technology].astype(str).to_numpy(),
+            "signal": pts[layer.signal].to_numpy()}, geometry=pts.geometry.to_numpy(), crs=crs))
+    if not parts:
+        return {}
+    return fit_offsets(layers, pd.concat(parts, ignore_index=True), signal="signal")
+
+
+def add_to_manifest(result: Any, run: TowerRun | None) -> None:
+    """Record the towers' model and calibration in the run's manifest."""
+    if run is not None and run.manifest:
+        result.manifest["modelled_towers"] = run.manifest
 
 
 def note_beyond_reach(m: Measured, run: TowerRun | None) -> None:
