@@ -120,7 +120,12 @@ class MeasurementLayer:
 
 @dataclass(frozen=True)
 class TowerLayer:
-    """Existing tower sites (points) with their carrier and technology columns."""
+    """Existing tower sites (points) with their carrier and technology columns.
+
+    With ``model`` set, ``gisapp run`` also models their coverage over ``dem`` (see
+    :mod:`gisapp.pipeline.towers`); ``radials``, ``receiver_step`` and
+    ``profile_spacing_m`` set the ITM radial profiles.
+    """
 
     path: Path
     carrier: str = "carrier"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -228,7 +229,9 @@ def _itm_layers(p: pd.DataFrame, idx: np.ndarray, ground: np.ndarray, gtr: Affin
               opts.receiver_step, opts.climate) for i in idx]
     _GROUND.update(ground=ground, transform=gtr)
     try:
-        if opts.workers > 1 and len(tasks) > 4:
+        # processes by fork only from a single-threaded caller (fork with threads running,
+        # e.g. inside the app's server, can deadlock): else one by one
+        if opts.workers > 1 and len(tasks) > 4 and threading.active_count() == 1:
             ctx = mp.get_context("fork")
             with ProcessPoolExecutor(max_workers=opts.workers, mp_context=ctx) as pool:
                 losses = list(pool.map(_radial_worker, tasks,
