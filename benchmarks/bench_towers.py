@@ -31,7 +31,7 @@ from affine import Affine
 
 from gisapp.analysis.propagation import model_signal
 from gisapp.analysis.towers_coverage import TowerModelOptions, model_towers
-from gisapp.planning_config import PropagationSettings
+from gisapp.config.planning import PropagationSettings
 
 CRS = "EPSG:32648"
 SIDE_M = 150_000.0

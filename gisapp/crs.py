@@ -19,7 +19,8 @@ from pyproj import CRS
 
 from gisapp.errors import CRSMismatchError, MissingCRSError
 
-__all__ = ["metric_crs", "to_metric", "check_crs", "pixel_index", "Grid", "VN2000_CRS"]
+__all__ = ["metric_crs", "to_metric", "check_crs", "pixel_index", "Grid", "VN2000_CRS", "utm_epsg",
+           "scale_error"]
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,7 @@ def metric_crs(gdf: gpd.GeoDataFrame, *, override: str | None = None) -> CRS:
     lon, lat = (minx + maxx) / 2.0, (miny + maxy) / 2.0
     if not (math.isfinite(lon) and math.isfinite(lat)):
         lon, lat = 0.0, 0.0
-    zone = int(np.clip(math.floor((lon + 180.0) / 6.0) + 1, 1, 60))
-    epsg = (32600 if lat >= 0 else 32700) + zone
-    crs = CRS.from_epsg(epsg)
+    crs = CRS.from_epsg(int(utm_epsg(np.array([lon]), np.array([lat]))[0]))
     log.info("analysis CRS: %s (UTM zone of the villages' centre %.3f, %.3f)", crs.name, lon, lat)
     return crs
 
@@ -156,3 +155,27 @@ class Grid:
             return False
         px = max(abs(self.transform.a), abs(self.transform.e))
         return all(abs(a - b) <= tol * px for a, b in zip(self.transform[:6], other.transform[:6]))
+
+
+# --- distance helpers ---------------------------------------------------------------
+
+
+def utm_epsg(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """EPSG code of the WGS 84 / UTM zone of each lon/lat (326zz north, 327zz south)."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    zone = np.clip(np.floor((np.nan_to_num(lon) + 180.0) / 6.0) + 1, 1, 60).astype(np.int64)
+    return np.where(np.nan_to_num(lat) >= 0, 32600, 32700) + zone
+
+
+def scale_error(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """How far the projected CRS's scale departs from 1 at each lon/lat (0.004 = 0.4 %):
+    the relative error of a short distance measured in that CRS (the larger of the
+    meridional and parallel scale errors; NaN where PROJ cannot say)."""
+    from pyproj import Proj
+
+    f = Proj(crs).get_factors(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float),
+                              errcheck=False)
+    m = np.abs(np.asarray(f.meridional_scale, dtype=float) - 1.0)
+    p = np.abs(np.asarray(f.parallel_scale, dtype=float) - 1.0)
+    return np.fmax(m, p)

@@ -26,8 +26,8 @@ import pandas as pd
 from gisapp.text import fold, slug
 
 __all__ = [
-    "VILLAGE_PREFIXES", "COMMUNE_PREFIXES", "fold", "normalise_name", "name_key", "marked_key", "slug",
-    "NameMatch", "match_by_name",
+    "VILLAGE_PREFIXES", "COMMUNE_PREFIXES", "fold", "normalise_name", "name_key", "name_keys",
+    "marked_key", "slug", "NameMatch", "match_by_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,11 @@ def marked_key(name: Any) -> str:
     return _normalise_str(str(name), True).replace(" ", "")
 
 
-def _keys(values: pd.Series, func=name_key) -> np.ndarray:
-    """Vectorised key function (it runs once per distinct value)."""
+def name_keys(values: pd.Series, func=name_key) -> np.ndarray:
+    """``func`` (default :func:`name_key`) of every value, as an object array; missing → ``""``.
+
+    Vectorised: ``func`` runs once per distinct value.
+    """
     values = pd.Series(values, dtype=object)
     uniques = pd.unique(values)
     mapping = {u: func(u) for u in uniques if not _is_missing(u)}
@@ -241,9 +244,9 @@ def match_by_name(
     def _frame(df: pd.DataFrame, name: str, commune: str | None) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "name_key": _keys(df[name]),
-                "marked_key": _keys(df[name], marked_key),
-                "commune_key": _keys(df[commune]) if use_commune else np.full(len(df), "", dtype=object),
+                "name_key": name_keys(df[name]),
+                "marked_key": name_keys(df[name], marked_key),
+                "commune_key": name_keys(df[commune]) if use_commune else np.full(len(df), "", dtype=object),
                 "pos": np.arange(len(df), dtype=np.intp),
             }
         )

@@ -20,7 +20,7 @@ from gisapp.text import slug
 
 __all__ = [
     "ID", "NAME", "COMMUNE", "PROVINCE", "POP", "POP_SOURCE", "AREA_KM2", "LON", "LAT",
-    "TECHNOLOGIES", "KINDS", "SignalClass", "PowerStatus", "GapClass", "Tier",
+    "TECHNOLOGIES", "KINDS", "SignalClass", "PowerStatus", "GapClass", "GAP_COLOURS", "Tier",
     "layer_key", "area_share_col", "pop_share_col", "centre_col", "signal_col",
     "split_layer_col", "VILLAGE_COLUMNS", "SCORE_PARTS", "SUMMARY_COLUMNS",
 ]
@@ -98,6 +98,17 @@ class GapClass(StrEnum):
 
 
 GAP_ORDER = tuple(GapClass)
+
+#: The one colour of each gap class (``#rrggbb``), for every output that colours villages:
+#: the KML styles (written as ``aabbggrr``, see :func:`gisapp.io.export.kml.kml_colour`),
+#: the map, its legend and the app's charts.
+GAP_COLOURS = {
+    GapClass.NO_POWER_NO_SIGNAL: "#e31c1c",   # red
+    GapClass.NO_SIGNAL: "#f58c0c",            # orange
+    GapClass.NO_POWER: "#9c45a8",             # purple
+    GapClass.SERVED: "#2ca03c",               # green
+    GapClass.UNKNOWN: "#999999",              # grey
+}
 
 
 class Tier(StrEnum):

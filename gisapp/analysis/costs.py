@@ -28,7 +28,7 @@ import pandas as pd
 
 from gisapp import schema as S
 from gisapp.errors import MissingColumnError
-from gisapp.planning_config import UnitCosts
+from gisapp.config.planning import UnitCosts
 
 __all__ = [
     "gap_costs", "microwave_cost_usd", "COST_COLUMNS", "COST_OPTION", "COST_USD",
@@ -105,7 +105,7 @@ def gap_costs(
         optional ``dist_site_m__<carrier>`` columns (nearest site per carrier, used to
         name the carrier whose site would be upgraded in ``cost_breakdown``).
     costs
-        Unit costs (see :mod:`gisapp.planning_config`).
+        Unit costs (see :mod:`gisapp.config.planning`).
     technology
         Technology of new radios (prices ``costs.radio_usd[technology]``).
     upgrade_range_m

@@ -11,7 +11,7 @@ Public functions take NTIA's inputs in the order of NTIA's ``ITM_P2P_TLS`` and
 
 The algorithm is Hufford's *ITS Irregular Terrain Model, version 1.2.2: The Algorithm*
 (NTIA/ITS 1999) as corrected in NTIA's v1.4 reference; gisapp's own code, checked against
-every NTIA reference case (``tests/test_itm.py``). The profile work (horizons, least-squares
+every NTIA reference case (``tests/analysis/test_itm.py``). The profile work (horizons, least-squares
 fits, interdecile range) is vectorised over the profile with numpy; the path loss itself is a
 few hundred scalar operations per path.
 

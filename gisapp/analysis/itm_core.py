@@ -3,7 +3,7 @@
 Written for gisapp from the published algorithm: G. A. Hufford, *The ITS Irregular Terrain
 Model, version 1.2.2: The Algorithm* (NTIA/ITS, 1999), with the corrections of NTIA's
 reference implementation v1.4 (github NTIA/itm), against whose test cases it is checked
-(``tests/test_itm.py``). Equation numbers below refer to that algorithm text ("Alg.") and to
+(``tests/analysis/test_itm.py``). Equation numbers below refer to that algorithm text ("Alg.") and to
 NBS Technical Note 101 ("TN101") as the algorithm does.
 
 This module holds the parts shared by point-to-point and area mode, after the path has been

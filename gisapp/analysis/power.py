@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -231,6 +232,124 @@ def declared_power(
     return out, match
 
 
+@dataclass(frozen=True)
+class _Tests:
+    """Each test of the rule per village: is there a value, does it pass."""
+
+    has_d: np.ndarray
+    has_li: np.ndarray
+    has_p: np.ndarray
+    near: np.ndarray
+    lit: np.ndarray
+    far: np.ndarray
+    pop_ok: np.ndarray        # passes the population test (always, when there is none)
+    pop_test: bool            # min_population > 0
+
+    @classmethod
+    def build(cls, rules: PowerRules, d: np.ndarray, li: np.ndarray, p: np.ndarray) -> "_Tests":
+        strict = bool(rules.strict)
+        has_d, has_li, has_p = ~np.isnan(d), ~np.isnan(li), ~np.isnan(p)
+        with np.errstate(invalid="ignore"):
+            near = has_d & ((d < rules.grid_max_m) if strict else (d <= rules.grid_max_m))
+            lit = has_li & ((li > rules.lights_min_radiance) if strict
+                            else (li >= rules.lights_min_radiance))
+            far = has_d & (d > rules.grid_unknown_m)
+            pop_test = float(rules.min_population) > 0
+            pop_ok = (has_p & ((p > rules.min_population) if strict
+                               else (p >= rules.min_population))) if pop_test else np.ones(len(p), bool)
+        return cls(has_d, has_li, has_p, near, lit, far, pop_ok, pop_test)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The evidence sentences of each test, per village."""
+
+    dist: np.ndarray          # "820 m from MV grid line"
+    lit: np.ndarray           # "night lights 0.52 ≥ 0.3 nW/cm²/sr"
+    dark: np.ndarray          # "night lights 0.1 < 0.3 nW/cm²/sr" / "no night lights value"
+    pop: np.ndarray           # "340 people"
+    thr: str
+    strict: bool
+
+    @classmethod
+    def build(cls, rules: PowerRules, d: np.ndarray, li: np.ndarray, p: np.ndarray, *,
+              lights_given: bool) -> "_Words":
+        def _txt(x: np.ndarray, nd: int | None) -> np.ndarray:
+            r = np.round(np.nan_to_num(x)) if nd is None else np.round(np.nan_to_num(x), nd)
+            v = r.astype(np.int64) if nd is None else r
+            return pd.Series(v).astype(str).to_numpy(dtype=object)
+
+        strict = bool(rules.strict)
+        thr = f"{rules.lights_min_radiance:g}"
+        li_txt = _txt(li, 2)
+        ge, lt = (">", "≤") if strict else ("≥", "<")
+        dark = np.where(
+            ~np.isnan(li), "night lights " + li_txt + f" {lt} " + thr + " nW/cm²/sr",
+            "no night lights value" if lights_given else "no night lights layer",
+        ).astype(object)
+        return cls(dist=_txt(d, None) + " m from MV grid line",
+                   lit="night lights " + li_txt + f" {ge} " + thr + " nW/cm²/sr",
+                   dark=dark, pop=_txt(p, None) + " people", thr=thr, strict=strict)
+
+
+def _any_rule(t: _Tests, w: _Words, rules: PowerRules) -> tuple[list, list, list, list]:
+    """Near the grid or lit (and enough people, when there is a population test)."""
+    dark = ~t.lit
+    between = (w.dist + f" (between {rules.grid_max_m:g} and {rules.grid_unknown_m:g} m), "
+               + w.dark)
+    conds = [t.near & t.pop_ok, t.lit & t.pop_ok, t.far & dark, t.has_d, t.has_li]
+    status = [YES, YES, NO, UNKNOWN, UNKNOWN]
+    kind = ["distance", "lights", "distance", "distance", "lights"]
+    evid = [w.dist, w.lit, w.dist + ", " + w.dark, between, w.dark + "; no grid distance"]
+    if t.pop_test:
+        few = t.has_p & ~t.pop_ok
+        cmp_ = "≤" if w.strict else "<"
+        conds = [few, (t.near | t.lit) & ~t.has_p, *conds]
+        status = [NO, UNKNOWN, *status]
+        kind = ["population", "population", *kind]
+        evid = [w.pop + f" {cmp_} {rules.min_population:g} (too few for the rule)",
+                f"population unknown (the rule needs {rules.min_population:g} people)", *evid]
+    return conds, status, kind, evid
+
+
+def _all_rule(t: _Tests, w: _Words, rules: PowerRules, *, use_d: bool,
+              use_li: bool) -> tuple[list, list, list, list]:
+    """Every test that has a layer passes (OnSSET's ElecStart); one failing is ``no``."""
+    lt, ge = ("<", "≥") if w.strict else ("≤", ">")
+    pgt, ple = (">", "≤") if w.strict else ("≥", "<")
+    tests = []      # (kind, has value, passes, words when it passes, words when it fails)
+    if use_d:
+        tests.append(("distance", t.has_d, t.near, w.dist + f" {lt} {rules.grid_max_m:g} m",
+                      np.where(t.has_d, w.dist + f" {ge} {rules.grid_max_m:g} m",
+                               "no grid distance").astype(object)))
+    if use_li:
+        tests.append(("lights", t.has_li, t.lit, w.lit, w.dark))
+    if t.pop_test:
+        tests.append(("population", t.has_p, t.pop_ok,
+                      w.pop + f" {pgt} {rules.min_population:g}",
+                      np.where(t.has_p, w.pop + f" {ple} {rules.min_population:g}",
+                               "population unknown").astype(object)))
+    if not tests:
+        return [], [], [], []
+    n = len(t.has_d)
+    passes = np.ones(n, bool)
+    fails = np.zeros(n, bool)
+    fail_kind = np.full(n, "", dtype=object)
+    text = np.full(n, "", dtype=object)
+    for k, has, ok, yes_w, no_w in tests:
+        passes &= ok
+        bad = has & ~ok
+        fail_kind = np.where(bad & ~fails, k, fail_kind)
+        fails |= bad
+        sep = np.where(text == "", "", ", ")
+        text = text + sep + np.where(ok, yes_w, no_w)
+    known = np.zeros(n, bool)
+    for _k, has, *_ in tests:
+        known |= has
+    return ([fails, passes, known], [NO, YES, UNKNOWN], [fail_kind, tests[0][0], tests[0][0]],
+            ["fails the rule: " + text, "all of the rule: " + text, "rule undecided: " + text])
+
+
 def power_status(
     index: pd.Index,
     *,
@@ -240,6 +359,7 @@ def power_status(
     rules: PowerRules,
     declared_source: str = "electricity list",
     declared_date: object = None,
+    population: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Electricity status of each village from the evidence at hand.
 
@@ -254,9 +374,15 @@ def power_status(
     lights
         Night-time lights, nW/cm²/sr (NaN where the raster has no value).
     rules
-        Thresholds (:class:`gisapp.config.PowerRules`).
+        Thresholds and how they combine (:class:`gisapp.config.PowerRules`): with
+        ``combine = "any"`` (default) the rules of the module doc; with ``"all"`` a village
+        is ``yes`` when every test that has a layer passes (near the grid, lit, and more
+        than ``min_population`` people), ``no`` when one of them fails, ``unknown``
+        otherwise. ``min_population`` > 0 also bars ``yes`` under ``"any"``.
     declared_source, declared_date
         Words for the evidence of declared values.
+    population
+        People per village (NaN where unknown), for ``min_population``.
 
     Returns
     -------
@@ -280,33 +406,10 @@ def power_status(
     d = _num(dist_grid_m)
     li = _num(lights)
     has_dec = np.isin(dec, [YES, NO])
-    has_d = ~np.isnan(d)
-    has_li = ~np.isnan(li)
-    near = has_d & (d <= rules.grid_max_m)
-    lit = has_li & (li >= rules.lights_min_radiance)
-    far = has_d & (d > rules.grid_unknown_m)
-    dark = ~lit  # no lights layer, no value here, or below the threshold
-
-    d_txt = pd.Series(np.round(np.nan_to_num(d)).astype(np.int64)).astype(str).to_numpy(dtype=object)
-    li_txt = pd.Series(np.round(np.nan_to_num(li), 2)).astype(str).to_numpy(dtype=object)
-    thr = f"{rules.lights_min_radiance:g}"
+    p = _num(population)
+    tests = _Tests.build(rules, d, li, p)
     date = f", {declared_date}" if declared_date not in (None, "") else ""
-    dist_words = d_txt + " m from MV grid line"
-    light_words = np.where(
-        has_li, "night lights " + li_txt + " < " + thr + " nW/cm²/sr",
-        "no night lights layer" if lights is None else "no night lights value",
-    ).astype(object)
-
-    conds = [has_dec, near, lit, far & dark, has_d, has_li]
-    status = np.select(conds, [dec, YES, YES, NO, UNKNOWN, UNKNOWN], default=UNKNOWN)
-    kind = np.select(
-        conds, ["declared", "distance", "lights", "distance", "distance", "lights"], default=""
-    )
-    between = (
-        dist_words + f" (between {rules.grid_max_m:g} and {rules.grid_unknown_m:g} m), "
-        + light_words
-    )
-    lights_only = light_words + "; no grid distance"
+    words = _Words.build(rules, d, li, p, lights_given=lights is not None)
     if declared is None and dist_grid_m is None and lights is None:
         nothing = "no electricity layer given"
     else:
@@ -314,18 +417,17 @@ def power_status(
                                 ("no grid distance", dist_grid_m),
                                 ("no night lights value", lights)) if s is not None]
         nothing = "no evidence for this village: " + "; ".join(given)
-    evidence = np.select(
-        conds,
-        [
-            f"{declared_source} (declared{date})",
-            dist_words,
-            "night lights " + li_txt + " ≥ " + thr + " nW/cm²/sr",
-            dist_words + ", " + light_words,
-            between,
-            lights_only,
-        ],
-        default=nothing,
-    )
+    declared_words = f"{declared_source} (declared{date})"
+    if rules.combine == "all":
+        conds, status_c, kind_c, evid_c = _all_rule(tests, words, rules,
+                                                    use_d=dist_grid_m is not None,
+                                                    use_li=lights is not None)
+    else:
+        conds, status_c, kind_c, evid_c = _any_rule(tests, words, rules)
+    conds = [has_dec, *conds]
+    status = np.select(conds, [dec, *status_c], default=UNKNOWN)
+    kind = np.select(conds, ["declared", *kind_c], default="")
+    evidence = np.select(conds, [declared_words, *evid_c], default=nothing)
     out = pd.DataFrame(
         {
             schema.POWER_STATUS: pd.Series(status, index=index, dtype=object),

@@ -36,7 +36,7 @@ from gisapp.analysis.itm import itm_area_loss_db as itm_area_loss_db
 from gisapp.analysis.itm import itm_p2p_loss_db as itm_p2p_loss_db
 from gisapp.crs import pixel_index
 from gisapp.errors import InputError, MissingColumnError
-from gisapp.planning_config import PropagationSettings
+from gisapp.config.planning import PropagationSettings
 from gisapp.schema import layer_key
 
 __all__ = [

@@ -12,7 +12,7 @@ Everything here is **modelled** evidence (``kind = "modelled"``). The models, be
   Hata is a flat/urban model valid for masts of 30–200 m, paths of 1–20 km and
   150–1,500 MHz (COST-231: 1,500–2,000 MHz). A tower outside that range is warned about,
   and modelled with ITM instead when a DEM is given.
-* ``"radius"`` — the fixed radius per technology (:class:`~gisapp.planning_config.
+* ``"radius"`` — the fixed radius per technology (:class:`~gisapp.config.planning.
   PropagationSettings` ``radius_m``, derived from Hata at the defaults), last resort.
 
 Received power = EIRP − loss; the best server per pixel per carrier × technology. The
@@ -40,7 +40,7 @@ from gisapp.analysis.propagation import (
     ModelledRaster, free_space_loss_db, model_signal, path_loss_db,
 )
 from gisapp.errors import InputError
-from gisapp.planning_config import PropagationSettings
+from gisapp.config.planning import PropagationSettings
 from gisapp.schema import layer_key
 
 __all__ = ["TowerModelOptions", "TowerCoverage", "model_towers", "hata_out_of_range",

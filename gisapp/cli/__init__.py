@@ -1,4 +1,4 @@
-"""Command line: ``gisapp run | demo | plan | compare | snapshot``.
+"""Command line: ``gisapp run | demo | plan | compare | snapshot | check``.
 
 Each command lives in its own module here (as ``rasterio/rio/`` does) with a
 ``register(subparsers)`` function that adds its parser and sets ``func``; the
@@ -21,7 +21,7 @@ from gisapp.errors import GisappError
 __all__ = ["main", "build_parser"]
 
 #: command modules, in the order shown by --help
-COMMAND_MODULES = ("run", "demo", "plan", "compare", "snapshot")
+COMMAND_MODULES = ("run", "demo", "plan", "compare", "snapshot", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:

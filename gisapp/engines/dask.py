@@ -34,7 +34,7 @@ its signal pixels itself from a window of the file
 worker holds a whole raster.
 
 Results equal the local engine's (same rows; shares within floating-point rounding,
-checked to 1e-9 in ``tests/test_dask_engine.py``). Workers must see the input files at
+checked to 1e-9 in ``tests/engines/test_dask_engine.py``). Workers must see the input files at
 the same paths as the client (a shared file system on a real cluster).
 """
 

@@ -246,10 +246,30 @@ def _read_zip(p: Path, *, layer: str | None, encoding: str | None,
         else:
             chosen = candidates
         _, f, inner = chosen[0]
-        if f.suffix.lower() in PARQUET_SUFFIXES:
-            return _read_parquet(f, role=role)
-        gdf = _read_ogr(f, layer=inner, encoding=encoding, role=role)
+        try:
+            if f.suffix.lower() in PARQUET_SUFFIXES:
+                return _read_parquet(f, role=role)
+            gdf = _read_ogr(f, layer=inner, encoding=encoding, role=role)
+        except InputError as exc:
+            raise _in_zip(exc, zip_path=p, member=f, tmp=Path(tmp), role=role) from exc
         return gdf.copy()
+
+
+def _in_zip(exc: InputError, *, zip_path: Path, member: Path, tmp: Path,
+            role: str | None) -> InputError:
+    """The same error, naming the user's zip and the member instead of a temporary path
+    that is gone once the error is shown."""
+    where = [w for w in (f"layer '{exc.layer}'" if exc.layer else "",
+                         f"file '{exc.path}'" if exc.path else "") if w]
+    text = str(exc)
+    prefix = " / ".join(where) + ": " if where else ""
+    if prefix and text.startswith(prefix):
+        text = text[len(prefix):]
+    inside = member.relative_to(tmp).as_posix() if tmp in member.parents else member.name
+    for temp in {str(tmp), str(tmp.resolve())}:
+        text = text.replace(temp + "/", "").replace(temp, "")
+    return type(exc)(f"in '{inside}' inside the zip: {text}", path=zip_path,
+                     layer=exc.layer or role)
 
 
 def _read_points_table(p: Path, *, sheet: str | None, encoding: str | None, lon: str | None,

@@ -22,10 +22,11 @@ Modules, bottom to top: :mod:`~gisapp.pipeline.model` (the types),
 
 from __future__ import annotations
 
+from gisapp.analysis.summary import headline  # re-exported: the app's figures of a selection
 from gisapp.pipeline.assessing import assess
 from gisapp.pipeline.measuring import measure
 from gisapp.pipeline.model import Measured, Progress, RasterState, Result, RunReport
 from gisapp.pipeline.running import run, run_to_dir
 
 __all__ = ["Progress", "RunReport", "RasterState", "Measured", "Result", "measure", "assess",
-           "run", "run_to_dir"]
+           "run", "run_to_dir", "headline"]

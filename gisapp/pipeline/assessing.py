@@ -19,7 +19,7 @@ import pandas as pd
 from gisapp import __version__
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
-from gisapp.analysis import gaps, infrastructure, power, scoring, summary
+from gisapp.analysis import calibrate, gaps, infrastructure, power, scoring, summary
 from gisapp.config import RunConfig, config_to_dict
 from gisapp.errors import InputError
 from gisapp.pipeline.layers import DisplayLayers, unique_key
@@ -140,9 +140,11 @@ def assess(measured: Measured, config: RunConfig | None = None) -> Result:
     idx = base.index
     th = cfg.thresholds
     combined, sig = _signal_columns(m, cfg)
+    rules, calibration = calibrate.resolve(cfg.power, dist_grid_m=m.dist_grid_m, lights=m.lights,
+                                           population=base[S.POP], declared=m.declared)
     pw = power.power_status(
-        idx, declared=m.declared, dist_grid_m=m.dist_grid_m, lights=m.lights, rules=cfg.power,
-        declared_source=m.declared_source, declared_date=m.declared_date,
+        idx, declared=m.declared, dist_grid_m=m.dist_grid_m, lights=m.lights, rules=rules,
+        declared_source=m.declared_source, declared_date=m.declared_date, population=base[S.POP],
     )
     out = pd.DataFrame(index=idx)
     for c in (S.ID, S.NAME, S.COMMUNE, S.PROVINCE, S.POP, S.POP_SOURCE, S.AREA_KM2, S.LON, S.LAT):
@@ -161,8 +163,11 @@ def assess(measured: Measured, config: RunConfig | None = None) -> Result:
         index=idx,
     ).to_crs(4326)
     summ = summary.summarise(villages)
+    man = manifest(m, cfg)
+    if calibration is not None:
+        man["power_calibration"] = calibration
     return Result(villages=villages, summary=summ, report=m.report, config=cfg,
-                  layers=DisplayLayers(m), manifest=manifest(m, cfg))
+                  layers=DisplayLayers(m), manifest=man)
 
 
 def manifest(m: Measured, cfg: RunConfig) -> dict[str, Any]:
@@ -182,6 +187,7 @@ def manifest(m: Measured, cfg: RunConfig) -> dict[str, Any]:
         "repaired_geometries": m.report.repaired_geometries,
         "missing_geometries": m.report.missing_geometries,
         "warnings": list(m.report.warnings),
+        **m.report.details,
     }
 
 

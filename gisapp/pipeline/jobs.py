@@ -10,7 +10,6 @@ the calling thread, as it fills the villages' population.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -20,7 +19,7 @@ from pyproj import CRS
 
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
-from gisapp.analysis import gaps, infrastructure, power, zonal
+from gisapp.analysis import distances, gaps, infrastructure, power, zonal
 from gisapp.config import CoverageLayer, MeasurementLayer, RunConfig
 from gisapp.errors import InputError
 from gisapp.io.raster import RasterBand
@@ -49,6 +48,7 @@ class Context:
     centres: gpd.GeoSeries
     notes: dict[Any, str]
     geoms: gpd.GeoSeries          # ``base.geometry``, taken once for the distance jobs
+    dist_plan: distances.DistancePlan | None = None   # how distances are measured (CRS or UTM zones)
     pop_index: zonal.ZonalIndex | None = None
     pop_values: np.ndarray | None = None
 
@@ -156,8 +156,8 @@ def towers_job(ctx: Context) -> tuple[RunReport, tuple]:
     rep = RunReport()
     t = ctx.cfg.towers
     towers, _names = read_towers(t, cfg=ctx.cfg, crs=ctx.crs, villages=ctx.base)
-    dist = infrastructure.distance_to(ctx.geoms, towers)
-    by_carrier = infrastructure.nearest_by_group(ctx.geoms, towers, group_col="carrier")
+    dist = distances.distance_to(ctx.geoms, towers, plan=ctx.dist_plan)
+    by_carrier = distances.nearest_by_group(ctx.geoms, towers, group_col="carrier", plan=ctx.dist_plan)
     cols = ["carrier", "technology"] + ([t.height_m] if t.height_m and t.height_m in towers else [])
     rep.layers.append(layer_entry("towers", t.path, "declared", None, len(towers)))
     return rep, (dist, by_carrier, towers[cols + ["geometry"]].to_crs(4326))
@@ -175,7 +175,8 @@ def electricity_list_job(ctx: Context) -> tuple[RunReport, Any]:
     rep = RunReport()
     el = ctx.cfg.electricity
     table = read_table(el.list_path, sheet=el.list_sheet, role="electricity list",
-                       max_mb=ctx.cfg.options.max_file_mb)
+                       max_mb=ctx.cfg.options.max_file_mb, required=[c for c in (
+                           el.list_id, el.list_name, el.list_commune, el.list_status) if c])
     table = check_columns(table, {"list_id": el.list_id, "list_name": el.list_name,
                           "list_commune": el.list_commune, "list_status": el.list_status},
                           path=el.list_path, layer="electricity list")
@@ -201,8 +202,8 @@ def grid_job(ctx: Context) -> tuple[RunReport, tuple]:
     rep = RunReport()
     g = ctx.cfg.electricity.grid
     grid = read_layer(g.path, role="grid", cfg=ctx.cfg, crs=ctx.crs, villages=ctx.base,
-                      layer=g.layer, layer_crs=g.crs, require_overlap=False, report=rep)
-    dist = infrastructure.distance_to(ctx.geoms, grid)
+                      layer=g.layer, layer_crs=g.crs, report=rep)
+    dist = distances.distance_to(ctx.geoms, grid, plan=ctx.dist_plan)
     disp = grid[["geometry"]].simplify(10.0).to_frame("geometry").set_geometry("geometry").to_crs(4326)
     rep.layers.append(layer_entry("grid", g.path, "distance", None, len(grid)))
     return rep, (dist, disp)
@@ -227,9 +228,10 @@ def fibre_job(ctx: Context) -> tuple[RunReport, tuple]:
     f = ctx.cfg.fibre
     fib = read_layer(f.path, role="fibre", cfg=ctx.cfg, crs=ctx.crs, villages=ctx.base,
                      layer=f.layer, lon=getattr(f, "lon", None), lat=getattr(f, "lat", None),
-                     layer_crs=f.crs, require_overlap=False, report=rep)
+                     layer_crs=f.crs, report=rep)
     rep.layers.append(layer_entry("fibre", f.path, "declared", None, len(fib)))
-    return rep, (infrastructure.distance_to(ctx.geoms, fib), fib[["geometry"]].to_crs(4326))
+    return rep, (distances.distance_to(ctx.geoms, fib, plan=ctx.dist_plan),
+                 fib[["geometry"]].to_crs(4326))
 
 
 def facilities_job(ctx: Context) -> tuple[RunReport, tuple]:

@@ -19,6 +19,7 @@ import geopandas as gpd
 
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
+from gisapp.analysis import distances
 from gisapp.config import RunConfig
 from gisapp.parallel import n_threads
 from gisapp.pipeline import jobs
@@ -74,7 +75,9 @@ def measure(config: RunConfig, *, progress: Progress | None = None) -> Measured:
     centres = cov.centres(base)
     base[S.LON], base[S.LAT] = lonlat(centres, crs)
     step("villages read")
-    ctx = jobs.Context(cfg, crs, base, centres, notes, base.geometry)
+    dist_plan = distances.plan_for(base.geometry, crs)
+    report.details["distances"] = dist_plan.describe()
+    ctx = jobs.Context(cfg, crs, base, centres, notes, base.geometry, dist_plan=dist_plan)
     fields = _measure_layers(ctx, report, step)
     progress(1.0, "measured")
     el = cfg.electricity

@@ -38,6 +38,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     unmatched_names: pd.DataFrame = field(default_factory=pd.DataFrame)
     layers: list[dict[str, Any]] = field(default_factory=list)
+    #: more for the manifest: how distances were measured, power calibration ...
+    details: dict[str, Any] = field(default_factory=dict)
 
     def warn(self, message: str) -> None:
         log.warning(message)

@@ -143,13 +143,15 @@ def read_villages(cfg: RunConfig, report: RunReport) -> tuple[gpd.GeoDataFrame, 
         v.path, layer=v.layer, encoding=v.encoding, lon=v.lon, lat=v.lat, crs=v.crs,
         role="villages", max_mb=cfg.options.max_file_mb,
     )
+    if len(raw) == 0:  # before the column check: an empty GeoJSON has no columns at all
+        raise InputError(f"the village layer ({Path(v.path).name}) has no rows; nothing to "
+                         "analyse. Check that this is the right file (and layer) and that it "
+                         "was saved with its features", path=v.path, layer="villages")
     raw = check_columns(raw, {"id": v.id, "name": v.name, "commune": v.commune,
                         "province": v.province, "population": v.population},
                         path=v.path, layer="villages")
     n = len(raw)
     report.n_villages = n
-    if n == 0:
-        raise InputError("the village layer has no rows; nothing to analyse", path=v.path, layer="villages")
     raw = raw.reset_index(drop=True)
     notes: dict[Any, str] = {}
     ids = check_ids(raw, v)

@@ -41,9 +41,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gisapp import jsonsafe
 from gisapp import schema as S
 from gisapp.errors import ConfigError
-from gisapp.targets import SERIES, Target, TrackingTargets  # noqa: F401 (re-exported)
+from gisapp.config.tracking import SERIES, Target, TrackingTargets  # noqa: F401 (re-exported)
 from gisapp.tracking.match import Matching, match_villages
 from gisapp.tracking.store import SnapshotInfo, SnapshotStore
 
@@ -495,4 +496,4 @@ def _info_dict(info: SnapshotInfo | None) -> dict[str, Any] | None:
         return None
     return {"id": info.id, "label": info.label, "date": info.date.isoformat(),
             "created_at": info.created_at, "n_villages": info.n_villages,
-            "manifest": json.loads(json.dumps(info.manifest, default=str))}
+            "manifest": json.loads(jsonsafe.dumps(info.manifest, default=str))}

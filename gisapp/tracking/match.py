@@ -30,6 +30,7 @@ import shapely
 
 from gisapp import schema as S
 from gisapp.crs import metric_crs
+from gisapp.names import name_keys
 
 __all__ = ["Matching", "match_villages", "MATCH_METHODS", "PAIR_COLUMNS"]
 
@@ -38,24 +39,6 @@ log = logging.getLogger(__name__)
 MATCH_METHODS = ("id", "name", "geometry")
 #: columns of :attr:`Matching.pairs`
 PAIR_COLUMNS = ("pos_old", "pos_new", "id_old", "id_new", "method", "iou")
-
-try:  # the power helper's name keys (gisapp/names.py)
-    from gisapp.names import name_key as _name_key
-except ImportError:  # pragma: no cover - only before gisapp.names existed
-    import re
-    import unicodedata
-
-    _PREFIX = re.compile(r"^(thon|ban|xom|lang|ap|khu pho|khu|to dan pho|tdp|to|buon|xa|"
-                         r"phuong|thi tran|tt)\s+(?=\S)")
-
-    def _name_key(name: object) -> str:
-        if name is None or (isinstance(name, float) and np.isnan(name)) or name is pd.NA:
-            return ""
-        text = unicodedata.normalize("NFKD", str(name).lower().replace("đ", "d"))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-        text = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-        return _PREFIX.sub("", text).replace(" ", "")
-
 
 @dataclass(frozen=True)
 class Matching:
@@ -89,13 +72,6 @@ def _text(values: pd.Series) -> np.ndarray:
                     dtype=object)
 
 
-def _keys(values: pd.Series) -> np.ndarray:
-    uniq = pd.unique(values.astype(object).to_numpy())
-    table = {v: ("" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                 else _name_key(v)) for v in uniq}
-    return np.array([table[v] for v in values.astype(object).to_numpy()], dtype=object)
-
-
 def _pairs(pos_old: np.ndarray, pos_new: np.ndarray, ids_old: np.ndarray, ids_new: np.ndarray,
            method: str, iou: np.ndarray | None = None) -> pd.DataFrame:
     return pd.DataFrame({
@@ -123,6 +99,27 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     union = shapely.area(a) + shapely.area(b) - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(union > 0, inter / union, np.nan)
+
+
+def _fill_iou(pairs: pd.DataFrame, old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
+              crs: str | None) -> None:
+    """Shape agreement of the id and name pairs too (in place); NaN where either is a point."""
+    need = pairs["method"] != "geometry"
+    if not need.any():
+        return
+    sub = pairs[need]
+    go = old.geometry.iloc[sub["pos_old"].to_numpy()]
+    gn = new.geometry.iloc[sub["pos_new"].to_numpy()]
+    nonempty = new[~(new.geometry.isna() | new.geometry.is_empty)]
+    if not len(nonempty):
+        return
+    target = metric_crs(nonempty, override=crs)
+    a = np.asarray(go.to_crs(target).values, dtype=object)
+    b = np.asarray(gn.to_crs(target).values, dtype=object)
+    polys = np.isin(shapely.get_type_id(a), (3, 6)) & np.isin(shapely.get_type_id(b), (3, 6))
+    vals = np.full(len(sub), np.nan)
+    vals[polys] = _iou(a[polys], b[polys])
+    pairs.loc[need, "iou"] = vals
 
 
 def match_villages(
@@ -172,8 +169,8 @@ def match_villages(
         def key(frame: gpd.GeoDataFrame, free: np.ndarray) -> pd.Series:
             # keys only for the villages the id pass left (normalising is the slow part)
             pos = np.flatnonzero(free)
-            name = _keys(frame[S.NAME].iloc[pos])
-            commune = _keys(frame[S.COMMUNE].iloc[pos])
+            name = name_keys(frame[S.NAME].iloc[pos])
+            commune = name_keys(frame[S.COMMUNE].iloc[pos])
             k = pd.Series("", index=range(len(frame)), dtype=object)
             k.iloc[pos] = np.where(name == "", "", commune + "\x1f" + name)
             return k
@@ -225,23 +222,8 @@ def match_villages(
             free_new[pn] = False
 
     pairs = pd.concat(parts, ignore_index=True)
-    # shape agreement for every pair (also id and name matches), NaN for points
     if len(pairs) and old.crs is not None and new.crs is not None:
-        need = pairs["method"] != "geometry"
-        if need.any():
-            sub = pairs[need]
-            go = old.geometry.iloc[sub["pos_old"].to_numpy()]
-            gn = new.geometry.iloc[sub["pos_new"].to_numpy()]
-            nonempty = new[~(new.geometry.isna() | new.geometry.is_empty)]
-            if len(nonempty):
-                target = metric_crs(nonempty, override=crs)
-                a = np.asarray(go.to_crs(target).values, dtype=object)
-                b = np.asarray(gn.to_crs(target).values, dtype=object)
-                polys = np.isin(shapely.get_type_id(a), (3, 6)) & np.isin(
-                    shapely.get_type_id(b), (3, 6))
-                vals = np.full(len(sub), np.nan)
-                vals[polys] = _iou(a[polys], b[polys])
-                pairs.loc[need, "iou"] = vals
+        _fill_iou(pairs, old, new, crs)
     pairs = pairs.sort_values("pos_new", kind="stable", ignore_index=True)
     m = Matching(pairs, np.flatnonzero(free_old), np.flatnonzero(free_new))
     log.info("matched villages: %s", m.counts())

@@ -20,13 +20,13 @@ from typing import Any
 
 import streamlit as st
 
-from gisapp.analysis.summary import headline
 from gisapp.config import PowerRules, RunConfig, RunOptions, Thresholds, Weights, config_to_dict
+from gisapp.pipeline import headline
 from gisapp.ui import cache
 from gisapp.ui import components as C
 from gisapp.ui import present
 from gisapp.ui.assets import MapAssets, install_static
-from gisapp.ui.i18n import t
+from gisapp.i18n import t
 
 __all__ = ["Engine", "default_engine", "main", "measure_key", "upload_limit_mb"]
 
@@ -156,7 +156,8 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     C.table_section(lang, shown, present.table_columns(list(shown.columns), keys, filters))
     C.chart_section(lang, shown)
     title = config.options.name + (" (synthetic data)" if config.options.synthetic else "")
-    C.download_section(lang, shown, result.summary, keys, title=title)
+    C.download_section(lang, shown, result.summary, keys, title=title, result=result, config=config,
+                       measure_key=key)
 
 
 def main(*, engine: Engine | None = None, app_dir: str | Path | None = None) -> None:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import io
 import logging
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,11 +21,13 @@ from streamlit_folium import st_folium
 
 from gisapp import schema as S
 from gisapp.text import slug
-from gisapp.config import WEIGHT_PRESETS, PowerRules, RunConfig, RunOptions, Weights, config_to_dict
+from gisapp.config import (
+    WEIGHT_PRESETS, RunConfig, RunOptions, apply_overrides, config_to_dict, preset_for, preset_weights,
+)
 from gisapp.io import export
-from gisapp.ui import present
+from gisapp.ui import cache, present
 from gisapp.ui.assets import MapAssets
-from gisapp.ui.i18n import gap_label, t
+from gisapp.i18n import gap_label, t
 from gisapp.errors import GisappError
 from gisapp.ui.inputs import (
     ACCEPTED_EXT, ROLES, Assignment, check_upload_size, config_from_assignments, config_from_toml, save_upload,
@@ -160,13 +160,6 @@ def config_upload(lang: str) -> RunConfig | None:
 # ------------------------------------------------------------------- sidebar: controls
 
 
-def _preset_for(w: Weights) -> str | None:
-    for name, p in WEIGHT_PRESETS.items():
-        if p == w:
-            return name
-    return None
-
-
 def rule_controls(lang: str, base: RunConfig, *, scope: str) -> RunConfig:
     """Thresholds per technology, pocket share, electricity rules and weights.
 
@@ -190,22 +183,22 @@ def rule_controls(lang: str, base: RunConfig, *, scope: str) -> RunConfig:
                                  key=f"lights_{scope}")
     with sb.expander(t("weights", lang), expanded=True):
         names = list(WEIGHT_PRESETS)
-        own = _preset_for(base.weights)
+        own = preset_for(base.weights)
         if own is None:
             names = ["custom", *names]
         preset = st.selectbox(t("preset", lang), names, index=names.index(own) if own else 0,
                               key=f"preset_{scope}", format_func=lambda p: t(f"preset_{p}", lang))
-        start = base.weights if preset == "custom" else WEIGHT_PRESETS[preset]
+        start = base.weights if preset == "custom" else preset_weights(preset)
         parts = {}
         for name in ("population", "dist_grid", "dist_site", "facilities"):
-            parts[name] = st.slider(t(f"w_{name}", lang), 0.0, 1.0, float(getattr(start, name)), 0.05,
-                                    key=f"w_{name}_{preset}_{scope}")
-    return base.replace(
-        thresholds=dataclasses.replace(th, dbm=dbm, pocket_share=pocket),
-        power=PowerRules(grid_max_m=grid_max, grid_unknown_m=max(grid_unknown, grid_max),
-                         lights_min_radiance=lights),
-        weights=dataclasses.replace(start, **parts),
-    )
+            parts[f"weights.{name}"] = st.slider(t(f"w_{name}", lang), 0.0, 1.0, float(getattr(start, name)),
+                                                 0.05, key=f"w_{name}_{preset}_{scope}")
+    overrides = {"thresholds.dbm": dbm, "thresholds.pocket_share": pocket,
+                 "power.grid_max_m": grid_max, "power.grid_unknown_m": max(grid_unknown, grid_max),
+                 "power.lights_min_radiance": lights, **parts}
+    if preset != "custom":
+        overrides["weights.preset"] = preset
+    return apply_overrides(base, overrides, where=t("settings", lang))
 
 
 def filter_controls(lang: str, villages: pd.DataFrame, keys: dict[str, tuple[str, str]]) -> present.Filters:
@@ -336,22 +329,24 @@ def export_bytes(fmt: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, *,
         return _write(fmt, villages, summary, Path(tmp), "villages", title).read_bytes()
 
 
-def carrier_pack(carrier: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, keys: dict, *,
-                 title: str | None = None) -> bytes:
-    """A zip of every export format with the villages and this carrier's columns."""
-    mine = {k for k, (c, _) in keys.items() if c == carrier}
-    key = slug(carrier)
-    cols = [c for c in villages.columns
-            if c in S.VILLAGE_COLUMNS or c == villages.geometry.name
-            or ((p := S.split_layer_col(c)) and (p[1] in mine or p[1] == key))]
-    frame = villages[cols]
-    buf = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="gisapp-pack-") as tmp, \
-            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for fmt in FORMATS:
-            p = _write(fmt, frame, summary, Path(tmp), f"villages_{key}", title)
-            zf.write(p, p.name)
-    return buf.getvalue()
+def carrier_pack(carrier: str, result, config: RunConfig, *, measure_key: str | None = None) -> bytes:
+    """That carrier's priority list: the very zip ``gisapp plan`` writes for it
+    (:func:`gisapp.planning.carrier_pack_bytes` of the plan with these settings).
+
+    With ``measure_key`` the plan is shared with the planning page's cache.
+    """
+    from gisapp import planning
+
+    def compute():
+        return planning.plan(result, config=config)
+
+    if measure_key is None:
+        p = compute()
+    else:
+        from gisapp.ui.planning_page import plan_key
+
+        p = cache.store("plan").get(plan_key(measure_key, config), compute)
+    return planning.carrier_pack_bytes(p, result, carrier)
 
 
 def _deferred(fn: Callable[[], bytes]) -> Callable[[], bytes]:
@@ -365,8 +360,11 @@ def _deferred(fn: Callable[[], bytes]) -> Callable[[], bytes]:
 
 
 def download_section(lang: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, keys: dict, *,
-                     title: str | None) -> None:
-    """Buttons for every export format of the current filter and one zip per carrier.
+                     title: str | None, result=None, config: RunConfig | None = None,
+                     measure_key: str | None = None) -> None:
+    """Buttons for every export format of the current filter and, given the run's
+    ``result`` and ``config``, each carrier's priority list (:func:`carrier_pack`: the
+    whole run's plan, not the filter, so it is the file ``gisapp plan`` writes).
 
     Files are written only when a button is pressed (deferred downloads).
     """
@@ -383,13 +381,13 @@ def download_section(lang: str, villages: gpd.GeoDataFrame, summary: pd.DataFram
             file_name=f"villages_filtered.{fmt}", mime=MIME[fmt], key=f"dl_{fmt}", on_click="ignore",
         )
     carriers = sorted({c for c, _ in keys.values()})
-    if carriers:
+    if carriers and result is not None and config is not None:
         cols = st.columns(len(carriers))
         for col, carrier in zip(cols, carriers):
             col.download_button(
                 t("dl_carrier", lang, carrier=carrier),
-                data=_deferred(lambda c=carrier: carrier_pack(c, villages, summ, keys, title=title)),
-                file_name=f"pack_{slug(carrier)}.zip", mime=MIME["zip"],
+                data=_deferred(lambda c=carrier: carrier_pack(c, result, config, measure_key=measure_key)),
+                file_name=t("dl_carrier_file", lang, slug=slug(carrier)), mime=MIME["zip"],
                 key=f"dl_pack_{slug(carrier)}", on_click="ignore",
             )
 

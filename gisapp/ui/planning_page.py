@@ -26,7 +26,7 @@ from gisapp.text import slug
 from gisapp.config import RunConfig, config_to_dict
 from gisapp.ui import cache, present
 from gisapp.ui.assets import MapAssets
-from gisapp.ui.i18n import compare_column_label, gap_label, t
+from gisapp.i18n import compare_column_label, gap_label, t
 from gisapp.ui.map import build_map
 
 __all__ = ["siting_controls", "example_scenarios", "plan_key", "render"]
@@ -145,7 +145,8 @@ def _downloads(lang: str, p: planning.Plan, result, key: str) -> None:
     for col, k in zip(cols[1:], packs):
         name, data = files[k]
         col.download_button(t("dl_carrier", lang, carrier=k.split(":", 1)[1]), data=data,
-                            file_name=name, mime="application/zip",
+                            file_name=t("dl_carrier_file", lang, slug=Path(name).stem),
+                            mime="application/zip",
                             key=f"p_dl_{slug(k.split(':', 1)[1])}", on_click="ignore")
 
 

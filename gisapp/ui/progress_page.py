@@ -27,7 +27,7 @@ from gisapp.config import RunConfig, config_to_dict
 from gisapp.errors import GisappError
 from gisapp.ui.components import show_error
 from gisapp.ui.assets import MapAssets
-from gisapp.ui.i18n import gap_label, t
+from gisapp.i18n import gap_label, t
 from gisapp.ui.inputs import save_upload
 from gisapp.ui.map import CHANGE_COLOURS, GAP_COLOURS, build_change_map
 
