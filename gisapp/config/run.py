@@ -154,7 +154,12 @@ class MeasurementLayer:
 
 @dataclass(frozen=True)
 class TowerLayer:
-    """Existing tower sites (points) with their carrier and technology columns."""
+    """Existing tower sites (points) with their carrier and technology columns.
+
+    With ``model`` set, ``gisapp run`` also models their coverage over ``dem`` (see
+    :mod:`gisapp.pipeline.towers`); ``radials``, ``receiver_step`` and
+    ``profile_spacing_m`` set the ITM radial profiles.
+    """
 
     path: Path
     carrier: str = "carrier"
@@ -167,6 +172,18 @@ class TowerLayer:
     mcc_mnc: str | None = None        # a column "452-04", or None
     mcc: str | None = None            # or separate MCC and MNC columns (OpenCelliD)
     mnc: str | None = None
+    #: modelled coverage in ``gisapp run`` (issue 16): "itm" | "hata" | "radius", or None
+    model: str | None = None
+    dem: Path | None = None           # GeoTIFF or folder of SRTM/Copernicus tiles ([dem] if None)
+    complete: bool = False            # the list holds every tower: beyond reach = no signal
+    format: str = "table"             # or "opencellid" (cells grouped into sites)
+    eirp_dbm: str | None = None       # optional columns
+    freq_mhz: str | None = None
+    backup_power: str | None = None
+    name: str | None = None           # column naming each tower in messages
+    radials: int = 72
+    receiver_step: int = 6
+    profile_spacing_m: float = 90.0
 
 
 @dataclass(frozen=True)

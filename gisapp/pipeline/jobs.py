@@ -20,7 +20,6 @@ from pyproj import CRS
 from gisapp import schema as S
 from gisapp.analysis import coverage as cov
 from gisapp.analysis import distances, gaps, infrastructure, power, zonal
-from gisapp.carriers import normalise_towers
 from gisapp.config import CoverageLayer, MeasurementLayer, RunConfig
 from gisapp.errors import InputError
 from gisapp.io.raster import RasterBand
@@ -31,6 +30,7 @@ from gisapp.pipeline.layers import (
 )
 from gisapp.pipeline.model import RasterState, RunReport
 from gisapp.pipeline.normalise import check_columns
+from gisapp.pipeline.towers import read_towers
 
 __all__ = [
     "Context", "population", "coverage_job", "signal_job", "measurement_job", "towers_job",
@@ -157,10 +157,7 @@ def towers_job(ctx: Context) -> tuple[RunReport, tuple]:
     """Distance to the nearest existing site, overall and per carrier; the towers for the map."""
     rep = RunReport()
     t = ctx.cfg.towers
-    towers = read_layer(t.path, role="towers", cfg=ctx.cfg, crs=ctx.crs, villages=ctx.base,
-                        layer=t.layer, lon=t.lon, lat=t.lat, layer_crs=t.crs)
-    towers = normalise_towers(towers, carrier=t.carrier, technology=t.technology,
-                              mcc_mnc=t.mcc_mnc, mcc=t.mcc, mnc=t.mnc, path=t.path)
+    towers, _names = read_towers(t, cfg=ctx.cfg, crs=ctx.crs, villages=ctx.base)
     dist = distances.distance_to(ctx.geoms, towers, plan=ctx.dist_plan)
     by_carrier = distances.nearest_by_group(ctx.geoms, towers, group_col="carrier", plan=ctx.dist_plan)
     cols = ["carrier", "technology"] + ([t.height_m] if t.height_m and t.height_m in towers else [])
