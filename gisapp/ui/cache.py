@@ -66,9 +66,11 @@ def digest(*parts: Any) -> str:
 
 
 def _code_stamp() -> str:
-    """Size and mtime of every module of gisapp: a changed engine never reads an old result."""
+    """Size and mtime of every module of gisapp below the UI: a changed engine never reads
+    an old result."""
     root = Path(__file__).resolve().parents[1]
-    stats = sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*.py"))
+    stats = sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*.py")
+                   if p.relative_to(root).parts[0] != "ui")
     return digest(stats)
 
 
