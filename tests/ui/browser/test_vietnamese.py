@@ -24,7 +24,8 @@ XFAIL = pytest.mark.xfail(strict=False, reason="issue 13: words/state land with 
 #: English value words that must not stand alone in Vietnamese text
 ENGLISH_VALUES = ("high", "medium", "low", "none", "None", "declared", "measured", "modelled", "unknown",
                   "True", "False", "true", "false", "nan", "NaN", "NaT", "Upload", "Browse files",
-                  "Select all", "per file", "priority", "village", "villages", "commune", "carrier")
+                  "Select all", "per file", "priority", "village", "villages", "commune", "carrier",
+                  "people", "signal", "power", "grid", "exact", "only", "sites", "base")
 SNAKE = re.compile(r"(?<![\w./:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/.-])")
 #: schema column names of one word that are also ordinary text elsewhere are left to SNAKE
 COLUMNS = sorted({c for c in (*S.VILLAGE_COLUMNS, *S.SUMMARY_COLUMNS) if "_" in c or len(c) > 3}, key=len,
