@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,17 @@ def _base_config(lang: str, engine: Engine, source: str, max_mb: float) -> RunCo
     return _cached_demo_config(engine.name, engine)
 
 
+def _measure_kept(engine: Engine, config: RunConfig, key: str, source: str, progress) -> Any:
+    """The slow stage; the demo's result is also kept beside the demo's files, so a fresh
+    server draws the map without measuring again (uploads are never written to disk)."""
+    compute = lambda: engine.measure(config, progress=progress)  # noqa: E731
+    paths = [str(p) for p in config.input_paths()]
+    if source != "demo" or not config.options.synthetic or not paths:
+        return compute()
+    folder = Path(os.path.commonpath(paths))
+    return cache.on_disk(folder.parent if folder.is_file() else folder, key, compute)
+
+
 def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
     st.title(t("title", lang))
     st.caption(t("subtitle", lang))
@@ -127,7 +139,7 @@ def _page(lang: str, engine: Engine, assets: MapAssets) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{t('computing', lang)} {message}")
 
     try:
-        measured = cache.store("measure").get(key, lambda: engine.measure(config, progress=progress))
+        measured = cache.store("measure").get(key, lambda: _measure_kept(engine, config, key, source, progress))
     finally:
         bar.empty()
     result = engine.assess(measured, config)

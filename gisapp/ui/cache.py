@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import pickle
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-__all__ = ["LruStore", "store", "digest"]
+__all__ = ["LruStore", "store", "digest", "on_disk"]
+
+log = logging.getLogger(__name__)
 
 SIZES = {"measure": 4, "plan": 8, "compare": 4, "plan_files": 4}
 
@@ -56,3 +63,35 @@ def digest(*parts: Any) -> str:
     """A SHA-256 key of JSON-able parts (anything else by ``str``)."""
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _code_stamp() -> str:
+    """Size and mtime of every module of gisapp below the UI: a changed engine never reads
+    an old result."""
+    root = Path(__file__).resolve().parents[1]
+    stats = sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*.py")
+                   if p.relative_to(root).parts[0] != "ui")
+    return digest(stats)
+
+
+def on_disk(folder: Path, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` kept as a pickle in ``folder`` (our own files only: the demo's folder),
+    so a freshly started server skips the slow stage. Any failure to read or write falls
+    back to computing; the file is written whole (a temporary file renamed into place)."""
+    path = Path(folder) / f".measured-{digest(key, _code_stamp())[:24]}.pickle"
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - a damaged or old file: compute again
+        log.info("ignoring cached result %s: %s", path, exc)
+    value = compute()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception as exc:  # noqa: BLE001 - a read-only folder: just no disk cache
+        log.info("could not keep %s: %s", path, exc)
+    return value

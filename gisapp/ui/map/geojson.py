@@ -9,6 +9,8 @@ import math
 from collections.abc import Mapping
 
 import folium
+from branca.element import Element
+from folium.elements import ElementAddToElement
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -113,6 +115,32 @@ class FastGeoJson(folium.map.Layer):
         self.point_js = point_js
         self.tooltip_js = tooltip_js
         self.popup_js = popup_js
+
+    def render(self, **kwargs) -> None:
+        """As folium's ``Layer.render`` and ``MacroElement.render``, but the script (with
+        the data, about 1 MB for the demo) goes to the figure as plain text: folium wraps
+        it in ``Element(script)``, which compiles it as a Jinja template on every render
+        (about 0.1 s of a rerun per render, and streamlit-folium renders three times)."""
+        if self.show:
+            self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                               element_parent_name=self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        script = self._template.module.__dict__["script"](self, kwargs)
+        # a Jinja template drops one trailing newline: keep the text as it was
+        self.get_root().script.add_child(_Text(script[:-1] if script.endswith("\n") else script),
+                                         name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Text(Element):
+    """Text put into the page as it is (not compiled as a template)."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 def _style_js(style: Mapping[str, object]) -> str:

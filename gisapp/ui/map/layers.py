@@ -5,6 +5,8 @@ facilities, towers (clustered when many), a plan's sites and the selected villag
 from __future__ import annotations
 
 import html
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import folium
@@ -86,11 +88,32 @@ def _village_layer(frame: gpd.GeoDataFrame, *, lang: str, name: str, tooltips: b
 
 
 
+#: simplified line/polygon layers' JSON by (source layer, part, tolerance, precision): the
+#: layers of a result are the same objects on every rerun (kept on the measured result), so
+#: a weight, language or filter change does not simplify them again; each entry holds its
+#: source, so an id is never reused while its entry lives
+_LINES: OrderedDict[tuple, tuple[object, str]] = OrderedDict()
+_LINES_LOCK = threading.Lock()
+_LINES_MAX = 24
+
+
 def _lines_layer(gdf: gpd.GeoDataFrame, name: str, style: dict, tolerance_m: float, *,
-                 precision: int = PRECISION) -> FastGeoJson:
-    geoms = _simplify(gdf.to_crs("EPSG:4326").geometry.to_numpy(), tolerance_m, precision)
-    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    return FastGeoJson(features_json(geoms), name=html.escape(name), style_js=_style_js(style))
+                 precision: int = PRECISION, source: object = None, part: str | None = None) -> FastGeoJson:
+    src = gdf if source is None else source
+    key = (id(src), part, round(float(tolerance_m), 6), precision)
+    with _LINES_LOCK:
+        hit = _LINES.get(key)
+        if hit is not None and hit[0] is src:
+            _LINES.move_to_end(key)
+    if hit is None or hit[0] is not src:
+        geoms = _simplify(gdf.to_crs("EPSG:4326").geometry.to_numpy(), tolerance_m, precision)
+        geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        hit = (src, features_json(geoms))
+        with _LINES_LOCK:
+            _LINES[key] = hit
+            while len(_LINES) > _LINES_MAX:
+                _LINES.popitem(last=False)
+    return FastGeoJson(hit[1], name=html.escape(name), style_js=_style_js(style))
 
 
 def _points_layer(
@@ -231,7 +254,7 @@ def _add_coverage(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
             style = {"color": colour, "fillColor": colour, **KIND_STYLES.get(kind, KIND_STYLES["declared"])}
             label = t("coverage_layer", lang, key=key, kind=t(f"kind_{kind}", lang))
             layer = _lines_layer(part, label, style, COVERAGE_PIXELS * tolerance_m,
-                                 precision=COVERAGE_PRECISION)
+                                 precision=COVERAGE_PRECISION, source=gdf, part=str(kind))
             layer.show = False
             layer.add_to(m)
 
