@@ -328,6 +328,56 @@ def table_section(lang: str, villages: pd.DataFrame, columns: list[str]) -> None
             st.rerun()
 
 
+#: gap classes counted as gaps when the commune charts are sorted
+_GAP_VALUES = [g.value for g in S.GapClass if g not in (S.GapClass.SERVED, S.GapClass.UNKNOWN)]
+
+
+def commune_chart(table: pd.DataFrame, lang: str, *, title: str):
+    """A horizontal stacked bar per commune (Vega-Lite through Altair): every commune
+    labelled, communes sorted by their gaps (most first), the legend whole below."""
+    import altair as alt
+
+    gaps = [g for g in _GAP_VALUES if g in table.columns]
+    order = table[gaps].sum(axis=1).sort_values(ascending=False, kind="stable").index.astype(str).tolist()
+    long = table.rename_axis("commune").reset_index().melt("commune", var_name="gap", value_name="value")
+    long["commune"] = long["commune"].astype(str)
+    long["label"] = long["gap"].map(lambda g: gap_label(str(g), lang))
+    long["shown"] = tables.grouped(long["value"], lang)
+    domain = [gap_label(g, lang) for g in table.columns]
+    colours = [GAP_COLOURS[g] for g in table.columns]
+    label, commune = t("legend", lang), t("t_commune", lang)
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("commune:N", sort=order, title=commune,
+                axis=alt.Axis(labelOverlap=False, labelLimit=0)),
+        x=alt.X("value:Q", stack="zero", title=title, axis=alt.Axis(format=",d")),
+        color=alt.Color("label:N", title=label, scale=alt.Scale(domain=domain, range=colours),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=0, symbolType="square")),
+        order=alt.Order("gap_order:Q"),
+        tooltip=[alt.Tooltip("commune:N", title=commune), alt.Tooltip("label:N", title=label),
+                 alt.Tooltip("shown:N", title=title)],
+    ).transform_calculate(
+        gap_order=f"indexof({_dumps_list(list(table.columns))}, datum.gap)",
+    ).properties(height=max(240, 24 * len(order))).configure(locale=vega_locale(lang))
+
+
+def vega_locale(lang: str) -> dict:
+    """Vega's number locale for ``lang`` (the group and decimal symbols from Babel), so the
+    chart axes group thousands as the reader does."""
+    import babel
+
+    from gisapp.i18n.numbers import locale_of
+
+    sym = babel.Locale.parse(locale_of(lang)).number_symbols.get("latn", {})
+    return {"number": {"decimal": sym.get("decimal", "."), "thousands": sym.get("group", ","),
+                       "grouping": [3], "currency": ["", ""]}}
+
+
+def _dumps_list(items: list[str]) -> str:
+    import json
+
+    return json.dumps([str(x) for x in items])
+
+
 def chart_section(lang: str, villages: pd.DataFrame) -> None:
     if not len(villages):
         return
@@ -335,10 +385,8 @@ def chart_section(lang: str, villages: pd.DataFrame) -> None:
     c1, c2 = st.columns(2)
     for col, value, title in ((c1, "villages", "chart_villages"), (c2, "pop", "chart_people")):
         table = present.commune_counts(villages, value=value)
-        colours = [GAP_COLOURS[g] for g in table.columns]
-        table = table.rename(columns=lambda g: gap_label(g, lang))
         col.caption(t(title, lang))
-        col.bar_chart(table, color=colours, horizontal=True, height=max(240, 22 * len(table)))
+        col.altair_chart(commune_chart(table, lang, title=t(title, lang)), use_container_width=True)
 
 
 def _write(fmt: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, folder: Path, stem: str,

@@ -19,7 +19,7 @@ import pandas as pd
 from babel import Locale
 
 from gisapp import schema as S
-from gisapp.i18n import gap_label
+from gisapp.i18n import gap_label, t
 from gisapp.i18n.columns import column_label
 from gisapp.i18n.numbers import locale_of
 
@@ -38,13 +38,15 @@ MISSING = "–"
 #: columns shown as whole numbers, with decimals, as percentages or as kilometres
 INTEGER = {S.POP, S.N_FACILITIES, S.PRIORITY_RANK, "site_rank", "n_villages", "pop_served",
            "pop_unserved", "cost_usd", "cost_per_person_usd", "signal_cost_usd", "power_cost_usd",
-           "villages"}
+           "villages", "n_villages"}
 DECIMAL2 = {S.PRIORITY_SCORE, *S.SCORE_PARTS}
 PERCENT = {S.POP_SHARE_4G}
 KM = {S.DIST_GRID_M, S.DIST_SITE_M}
+#: longitude and latitude: 5 decimals (about a metre), never grouped
+COORDS = {"lon", "lat"}
 #: columns whose values are codes (shown as words)
 CODED = {S.GAP_CLASS, S.PRIORITY_TIER, S.SIGNAL_CLASS, S.POWER_STATUS, "cost_option",
-         "signal_option", "power_option", "gap_class_from", "gap_class_to", "change", "kind"}
+         "signal_option", "power_option", "gap_class_from", "gap_class_to", f"{S.GAP_CLASS}_old", "change", "kind"}
 
 
 def _symbols(lang: str) -> tuple[str, str]:
@@ -75,8 +77,10 @@ def value_words(column: str, values: pd.Series, lang: str) -> pd.Series:
             return MISSING
         if _value_label is not None:
             return str(_value_label(column, v, lang))
-        if column in (S.GAP_CLASS, "gap_class_from", "gap_class_to"):
+        if column in (S.GAP_CLASS, f"{S.GAP_CLASS}_old", "gap_class_from", "gap_class_to"):
             return gap_label(str(v), lang)
+        if column == "change":
+            return t(f"change_{v}", lang)
         return str(v)
 
     text = values.astype(object).where(values.notna(), None)
@@ -104,6 +108,8 @@ def readable(frame: pd.DataFrame, lang: str, columns: Sequence[str] | None = Non
             out[c] = why_words(frame, lang)
         elif c in INTEGER:
             out[c] = grouped(v, lang)
+        elif c in COORDS:
+            out[c] = grouped(v, lang, digits=5)
         elif c in DECIMAL2:
             out[c] = grouped(v, lang, digits=2)
         elif c in PERCENT or c.startswith("pop_share"):

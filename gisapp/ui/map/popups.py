@@ -12,7 +12,7 @@ import shapely
 
 from gisapp import schema as S
 from gisapp.i18n import gap_label, t
-from gisapp.ui.map.geojson import PRECISION, FastGeoJson, _circle_js, _dumps, features_json
+from gisapp.ui.map.geojson import PRECISION, FastGeoJson, _dumps, features_json
 from gisapp.ui.map.style import _GAPS, SITE_STYLE
 
 __all__ = ["add_sites"]
