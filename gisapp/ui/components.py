@@ -357,7 +357,12 @@ def commune_chart(table: pd.DataFrame, lang: str, *, title: str):
                  alt.Tooltip("shown:N", title=title)],
     ).transform_calculate(
         gap_order=f"indexof({_dumps_list(list(table.columns))}, datum.gap)",
-    ).properties(height=max(240, 24 * len(order))).configure(locale=vega_locale(lang))
+    ).properties(height=chart_height(len(order))).configure(locale=vega_locale(lang))
+
+
+def chart_height(n_communes: int) -> int:
+    """Pixels for a commune chart: 26 per commune (each labelled), the legend below."""
+    return max(260, 26 * n_communes) + 90
 
 
 def vega_locale(lang: str) -> dict:
@@ -386,7 +391,9 @@ def chart_section(lang: str, villages: pd.DataFrame) -> None:
     for col, value, title in ((c1, "villages", "chart_villages"), (c2, "pop", "chart_people")):
         table = present.commune_counts(villages, value=value)
         col.caption(t(title, lang))
-        col.altair_chart(commune_chart(table, lang, title=t(title, lang)), use_container_width=True)
+        # the height passed as well: Streamlit's theme otherwise squeezes the bars
+        col.altair_chart(commune_chart(table, lang, title=t(title, lang)), width="stretch",
+                         height=chart_height(len(table)))
 
 
 def _write(fmt: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, folder: Path, stem: str,

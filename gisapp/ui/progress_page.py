@@ -89,7 +89,7 @@ def _timeline(lang: str, hist: pd.DataFrame) -> None:
     per.index = [f"{d} · {lbl}" for d, lbl in per.index]
     per.columns = [g.value for g in S.GapClass]
     per = per.loc[:, per.sum() > 0] if per.to_numpy().sum() else per
-    st.altair_chart(_timeline_chart(per, lang), use_container_width=True)
+    st.altair_chart(_timeline_chart(per, lang), width="stretch", height=520)
 
 
 def _timeline_chart(per: pd.DataFrame, lang: str):

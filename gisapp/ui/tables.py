@@ -106,14 +106,15 @@ def readable(frame: pd.DataFrame, lang: str, columns: Sequence[str] | None = Non
         v = frame[c]
         if c == S.WHY:
             out[c] = why_words(frame, lang)
-        elif c in INTEGER:
+        elif c in PERCENT or c.startswith("pop_share"):
+            out[c] = percent(v, lang)
+        elif c in INTEGER or c.startswith(("pop_", "villages_", "sites_")) or c.endswith("_usd") \
+                or pd.api.types.is_integer_dtype(v):
             out[c] = grouped(v, lang)
         elif c in COORDS:
             out[c] = grouped(v, lang, digits=5)
         elif c in DECIMAL2:
             out[c] = grouped(v, lang, digits=2)
-        elif c in PERCENT or c.startswith("pop_share"):
-            out[c] = percent(v, lang)
         elif c in KM:
             out[c] = grouped(pd.to_numeric(v, errors="coerce") / 1000.0, lang, digits=1, suffix=" km")
         elif c in CODED:

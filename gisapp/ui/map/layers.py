@@ -253,7 +253,7 @@ def _add_coverage(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
             layer.add_to(m)
             legend.add(t("lg_coverage", lang),
                        _swatch("outline", colour, dash=KIND_STYLES.get(kind, KIND_STYLES["declared"])["dashArray"]),
-                       f"{carrier} ({t(f'kind_{kind}', lang)})")
+                       f"{carrier} {layer_keys.get(key, ('', ''))[1]} ({t(f'kind_{kind}', lang)})".replace("  ", " "))
 
 
 def _add_towers(m: folium.Map, towers: gpd.GeoDataFrame | None, *, carriers: tuple[str, ...],

@@ -73,9 +73,11 @@ class LegendBuilder:
         self.sections: list[tuple[str, list[tuple[str, str]]]] = []
 
     def add(self, title: str, swatch: str, label: str) -> None:
+        entry = (swatch, html.escape(label))
         for name, items in self.sections:
             if name == title:
-                items.append((swatch, html.escape(label)))
+                if entry not in items:          # one entry per kind of thing drawn
+                    items.append(entry)
                 return
         self.sections.append((title, [(swatch, html.escape(label))]))
 
