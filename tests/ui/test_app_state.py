@@ -109,3 +109,21 @@ def test_map_explains_itself_legend_per_layer_and_numbered_sites(demo_dir):
                 if "gisapp-site" in json.loads(c.proto.json_args)["script"])
     assert "L.divIcon" in plan and "f.properties.r" in plan        # the badge shows the rank
     assert "Trạm mới đề xuất (số = thứ hạng)" in plan
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_threshold_weight_and_headline_figure_has_help(demo_dir, lang):
+    at = AppTest.from_function(_script, kwargs={"demo_dir": demo_dir}, default_timeout=180)
+    at.run()
+    if lang == "en":
+        _switch(at, "en")
+    _ok(at)
+    controls = [*at.number_input, *at.slider]
+    keyed = [w for w in controls if w.key.split("_")[0] in ("th", "pocket", "gridmax", "gridunk", "lights", "w")]
+    assert len(keyed) >= 4 + 4 + 4          # thresholds, pocket and power rules, weights
+    for w in keyed:
+        assert w.help and len(w.help) > 40, (w.key, w.help)
+    assert all(m.help for m in at.metric), [m.label for m in at.metric if not m.help]
+    words = "Mặc định" if lang == "vi" else "Default"
+    assert all(words in w.help for w in keyed if not w.key.startswith("th_"))
+    assert all(("ITU" in w.help) for w in keyed if w.key.startswith("th_"))
