@@ -26,7 +26,7 @@ class _Legend(MacroElement):
         "{{ this.get_name() }}.onAdd = function () {"
         " var d = L.DomUtil.create('div', 'gisapp-legend');"
         " d.style.cssText = 'background:#fff;padding:6px 8px;border-radius:4px;max-height:60vh;"
-        "overflow-y:auto;font:12px sans-serif;line-height:18px;box-shadow:0 0 4px rgba(0,0,0,.3)';"
+        "overflow-y:auto;max-width:190px;font:12px sans-serif;line-height:16px;box-shadow:0 0 4px rgba(0,0,0,.3)';"
         " d.innerHTML = {{ this.html_json }}; return d; };"
         "{{ this.get_name() }}.addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
