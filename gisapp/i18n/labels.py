@@ -388,6 +388,104 @@ LABELS: dict[str, tuple[str, str]] = {
 LABELS.update(WORDS)
 
 
+# ---- helper "app" (issue 13): help in place, map legend, table texts ----
+LABELS.update({
+    "help_threshold": (
+        "Thôn có sóng {tech} khi tín hiệu ≥ ngưỡng này. Mặc định 2G/3G −100 dBm, 4G/5G −110 dBm: "
+        "mép “sóng dùng được ngoài trời” trong đo kiểm của nhà mạng và phương pháp ITU/GSMA.",
+        "A village has {tech} signal where the signal is at least this. Defaults 2G/3G −100 dBm, "
+        "4G/5G −110 dBm: the usable-outdoor edge of operator drive tests and the ITU/GSMA methods.",
+    ),
+    "help_pocket_share": (
+        "Thôn có sóng ở trung tâm vẫn là lõm sóng khi ít nhất tỷ lệ dân này không có sóng. "
+        "Mặc định 0,2: lựa chọn của dự án (chương trình lõm sóng không quy định tỷ lệ).",
+        "A village served at its centre is still a pocket when at least this share of its people "
+        "is not. Default 0.2: this project's choice (the lõm sóng programmes fix no share).",
+    ),
+    "help_grid_max_m": (
+        "Không có danh sách điện: thôn trong khoảng này quanh đường dây trung thế được coi là có điện. "
+        "Mặc định 1.000 m, lựa chọn của dự án; OnSSET dùng 2–3 km.",
+        "Without an electricity list, a village this close to a medium-voltage line counts as powered. "
+        "Default 1,000 m, this project's choice; OnSSET uses 2–3 km.",
+    ),
+    "help_grid_unknown_m": (
+        "Xa lưới hơn khoảng này và không có ánh sáng đêm: chưa có điện; ở giữa hai ngưỡng: chưa rõ. "
+        "Mặc định 5.000 m, lựa chọn của dự án.",
+        "Farther than this from the grid with no night lights: no power; between the two: unknown. "
+        "Default 5,000 m, this project's choice.",
+    ),
+    "help_lights_min": (
+        "Ánh sáng đêm VIIRS từ mức này trở lên được coi là có điện. Mặc định 0,3 nW/cm²/sr: "
+        "mức nền của dự án (gridfinder, Arderne và cộng sự 2020, cũng lọc ánh sáng đêm).",
+        "VIIRS night lights at least this bright count as powered. Default 0.3 nW/cm²/sr: this "
+        "project's floor above background (gridfinder, Arderne et al. 2020, also thresholds lights).",
+    ),
+    "help_preset": (
+        "Bộ trọng số có sẵn của điểm ưu tiên: cân bằng (dân số 0,4, còn lại 0,2 mỗi phần), "
+        "ưu tiên dân đông, ưu tiên vùng xa, ưu tiên trường và trạm y tế.",
+        "Ready-made weights of the priority score: balanced (population 0.4, the rest 0.2 each), "
+        "people first, remote first, services first.",
+    ),
+    "help_w_population": (
+        "Trọng số của số dân thôn trong điểm ưu tiên (mỗi phần quy về 0–1 trước khi nhân). Mặc định 0,4.",
+        "Weight of the village's people in the priority score (each part scaled to 0–1 first). Default 0.4.",
+    ),
+    "help_w_dist_grid": (
+        "Trọng số của khoảng cách tới lưới điện: xa hơn, ưu tiên hơn. Mặc định 0,2.",
+        "Weight of the distance to the grid: farther ranks higher. Default 0.2.",
+    ),
+    "help_w_dist_site": (
+        "Trọng số của khoảng cách tới trạm BTS gần nhất: xa hơn, ưu tiên hơn. Mặc định 0,2.",
+        "Weight of the distance to the nearest tower: farther ranks higher. Default 0.2.",
+    ),
+    "help_w_facilities": (
+        "Trọng số của trường học, trạm y tế trong thôn. Mặc định 0,2.",
+        "Weight of the schools and health stations in the village. Default 0.2.",
+    ),
+    "help_m_gap": (
+        "Số thôn thuộc nhóm này trong bộ lọc hiện tại; bên dưới là số dân của các thôn đó.",
+        "Villages of this class in the current filter; below, the people living in them.",
+    ),
+    "help_m_share_4g": (
+        "Phần dân trong bộ lọc sống nơi có sóng 4G theo ngưỡng đã chọn (vùng phủ hoặc ảnh tín hiệu).",
+        "Share of the filtered people living where 4G reaches the chosen threshold (coverage or signal raster).",
+    ),
+    "help_m_share_signal": (
+        "Phần thôn trong bộ lọc có sóng của ít nhất một nhà mạng, công nghệ bất kỳ.",
+        "Share of the filtered villages with signal from at least one carrier, any technology.",
+    ),
+    "help_p_n_sites": (
+        "Số trạm mới tối đa được chọn để phủ nhiều dân chưa có sóng nhất; 0 = không giới hạn.",
+        "The most new sites to choose, covering the most unserved people; 0 = no limit.",
+    ),
+    "help_p_budget": (
+        "Tổng chi phí tối đa của các trạm mới, theo đơn giá trong cấu hình ([costs]); 0 = không giới hạn.",
+        "The most the new sites may cost in total, at the unit costs of the config ([costs]); 0 = no limit.",
+    ),
+    "help_p_method": (
+        "Chính xác: tối ưu bằng quy hoạch nguyên; tham lam: nhanh, gần tối ưu; tự động chọn theo cỡ bài toán.",
+        "Exact: integer programming optimum; greedy: fast, near optimal; auto picks by problem size.",
+    ),
+    "help_p_cost": (
+        "Chi phí ước tính theo đơn giá trong cấu hình ([costs]), triệu USD.",
+        "Estimated cost at the unit costs of the config ([costs]), million USD.",
+    ),
+    "help_p_served": (
+        "Số dân chưa có sóng sẽ được phủ bởi các trạm mới đã chọn.",
+        "Unserved people the chosen new sites would cover.",
+    ),
+    "lg_towers": ("Trạm BTS theo nhà mạng", "Towers by carrier"),
+    "lg_cluster": ("Nhóm trạm (số = số trạm)", "Grouped towers (number = towers)"),
+    "lg_other": ("Lớp khác", "Other layers"),
+    "lg_coverage": ("Phủ sóng (nét)", "Coverage (outline)"),
+    "lg_site": ("Trạm mới đề xuất (số = thứ hạng)", "Proposed new site (number = rank)"),
+    "t_id": ("Mã thôn", "Village id"),
+    "t_site_rank": ("Thứ hạng trạm", "Site rank"),
+    "t_detail": ("Chi tiết thôn đang chọn", "Selected village in detail"),
+    "t_pick_why": ("Xem lý do của thôn", "See the reason for a village"),
+})
+
+
 def t(key: str, lang: str = "vi", /, **fmt: object) -> str:
     """The label ``key`` in ``lang`` (``"vi"`` or ``"en"``), formatted with ``fmt``.
 

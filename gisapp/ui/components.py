@@ -23,7 +23,8 @@ from gisapp.config import (
     WEIGHT_PRESETS, RunConfig, apply_overrides, preset_for, preset_weights,
 )
 from gisapp.io import export
-from gisapp.ui import cache, present
+from gisapp.ui import cache, present, state, tables
+from gisapp.i18n.columns import column_label
 from gisapp.ui.assets import MapAssets
 from gisapp.i18n import gap_label, t
 from gisapp.ui import upload_page
@@ -66,19 +67,21 @@ def show_error(exc: BaseException, lang: str) -> None:
 
 
 def language_switch() -> str:
-    return st.sidebar.radio("Ngôn ngữ / Language", ("vi", "en"), horizontal=True, key="lang",
+    lang = st.sidebar.radio("Ngôn ngữ / Language", ("vi", "en"), horizontal=True, key="lang",
                             format_func=lambda x: {"vi": "Tiếng Việt", "en": "English"}[x])
+    state.note_language(lang)
+    return lang
 
 
 def page_choice(lang: str) -> str:
     """Which page: the map and ranking, planning, or progress between surveys."""
-    return st.sidebar.radio(t("page", lang), ("explore", "planning", "progress"), key="page",
-                            format_func=lambda x: t(f"page_{x}", lang))
+    return state.choice(st.sidebar, "radio", t("page", lang), ("explore", "planning", "progress"),
+                        key="page", format_func=lambda x: t(f"page_{x}", lang))
 
 
 def source_choice(lang: str) -> str:
-    return st.sidebar.radio(t("source", lang), ("demo", "upload", "config"), key="source",
-                            format_func=lambda x: t(f"source_{x}", lang))
+    return state.choice(st.sidebar, "radio", t("source", lang), ("demo", "upload", "config"),
+                        key="source", format_func=lambda x: t(f"source_{x}", lang))
 
 
 def _upload_dir() -> Path:
@@ -108,29 +111,32 @@ def rule_controls(lang: str, base: RunConfig, *, scope: str) -> RunConfig:
     th, pw = base.thresholds, base.power
     with sb.expander(t("settings", lang), expanded=False):
         dbm = {tech: st.number_input(t("threshold", lang, tech=tech), value=float(th.dbm.get(tech, -110.0)),
-                                     min_value=-140.0, max_value=-40.0, step=1.0, key=f"th_{tech}_{scope}")
+                                     min_value=-140.0, max_value=-40.0, step=1.0, key=f"th_{tech}_{scope}",
+                                     help=t("help_threshold", lang, tech=tech))
                for tech in S.TECHNOLOGIES}
         pocket = st.slider(t("pocket_share", lang), 0.0, 1.0, float(th.pocket_share), 0.05,
-                           key=f"pocket_{scope}")
+                           key=f"pocket_{scope}", help=t("help_pocket_share", lang))
         grid_max = st.number_input(t("grid_max_m", lang), 0.0, 100_000.0, float(pw.grid_max_m), 100.0,
-                                   key=f"gridmax_{scope}")
+                                   key=f"gridmax_{scope}", help=t("help_grid_max_m", lang))
         grid_unknown = st.number_input(t("grid_unknown_m", lang), 0.0, 100_000.0,
                                        float(max(pw.grid_unknown_m, grid_max)), 100.0,
-                                       key=f"gridunk_{scope}")
+                                       key=f"gridunk_{scope}", help=t("help_grid_unknown_m", lang))
         lights = st.number_input(t("lights_min", lang), 0.0, 100.0, float(pw.lights_min_radiance), 0.1,
-                                 key=f"lights_{scope}")
+                                 key=f"lights_{scope}", help=t("help_lights_min", lang))
     with sb.expander(t("weights", lang), expanded=True):
         names = list(WEIGHT_PRESETS)
         own = preset_for(base.weights)
         if own is None:
             names = ["custom", *names]
-        preset = st.selectbox(t("preset", lang), names, index=names.index(own) if own else 0,
-                              key=f"preset_{scope}", format_func=lambda p: t(f"preset_{p}", lang))
+        preset = state.choice(st, "selectbox", t("preset", lang), names,
+                              index=names.index(own) if own else 0, key=f"preset_{scope}",
+                              format_func=lambda p: t(f"preset_{p}", lang), help=t("help_preset", lang))
         start = base.weights if preset == "custom" else preset_weights(preset)
         parts = {}
         for name in ("population", "dist_grid", "dist_site", "facilities"):
             parts[f"weights.{name}"] = st.slider(t(f"w_{name}", lang), 0.0, 1.0, float(getattr(start, name)),
-                                                 0.05, key=f"w_{name}_{preset}_{scope}")
+                                                 0.05, key=f"w_{name}_{preset}_{scope}",
+                                                 help=t(f"help_w_{name}", lang))
     overrides = {"thresholds.dbm": dbm, "thresholds.pocket_share": pocket,
                  "power.grid_max_m": grid_max, "power.grid_unknown_m": max(grid_unknown, grid_max),
                  "power.lights_min_radiance": lights, **parts}
@@ -142,20 +148,20 @@ def rule_controls(lang: str, base: RunConfig, *, scope: str) -> RunConfig:
 def filter_controls(lang: str, villages: pd.DataFrame, keys: dict[str, tuple[str, str]]) -> present.Filters:
     sb = st.sidebar
     sb.subheader(t("filters", lang))
-    communes = sb.multiselect(t("f_commune", lang), present.unique_sorted(villages[S.COMMUNE]),
-                              key="f_commune", placeholder=t("all", lang))
-    gaps = sb.multiselect(t("f_gap", lang), [g.value for g in S.GapClass], key="f_gap",
-                          format_func=lambda g: gap_label(g, lang), placeholder=t("all", lang))
-    carriers = sb.multiselect(t("f_carrier", lang), sorted({c for c, _ in keys.values()}),
-                              key="f_carrier", placeholder=t("all", lang))
-    techs = sb.multiselect(t("f_technology", lang), sorted({x for _, x in keys.values()}),
-                           key="f_technology", placeholder=t("all", lang))
+    def pick(key: str, options: list, **kwargs) -> list:
+        return state.choice(sb, "multiselect", t(key, lang), options, key=key,
+                            placeholder=t("all", lang), **kwargs)
+
+    communes = pick("f_commune", present.unique_sorted(villages[S.COMMUNE]))
+    gaps = pick("f_gap", [g.value for g in S.GapClass], format_func=lambda g: gap_label(g, lang))
+    carriers = pick("f_carrier", sorted({c for c, _ in keys.values()}))
+    techs = pick("f_technology", sorted({x for _, x in keys.values()}))
     return present.Filters(tuple(communes), tuple(gaps), tuple(carriers), tuple(techs))
 
 
 def basemap_choice(lang: str) -> str | None:
-    choice = st.sidebar.selectbox(t("basemap", lang), ("none", "osm"), key="basemap",
-                                  format_func=lambda b: t(f"basemap_{b}", lang))
+    choice = state.choice(st.sidebar, "selectbox", t("basemap", lang), ("none", "osm"), key="basemap",
+                          format_func=lambda b: t(f"basemap_{b}", lang))
     return OSM_TILES if choice == "osm" else None
 
 
@@ -168,9 +174,11 @@ def headline_metrics(lang: str, figures: dict) -> None:
     for col, g in zip(cols, S.GapClass):
         col.metric(gap_label(g.value, lang), present.fmt_int(figures["villages"][g.value], lang),
                    f"{present.fmt_int(figures['pop'][g.value], lang)} {t('m_people', lang)}",
-                   delta_color="off", delta_arrow="off")
-    cols[-2].metric(t("m_share_4g", lang), present.fmt_share(figures["share_pop_4g"], lang))
-    cols[-1].metric(t("m_share_signal", lang), present.fmt_share(figures["share_villages_with_signal"], lang))
+                   delta_color="off", delta_arrow="off", help=t("help_m_gap", lang))
+    cols[-2].metric(t("m_share_4g", lang), present.fmt_share(figures["share_pop_4g"], lang),
+                    help=t("help_m_share_4g", lang))
+    cols[-1].metric(t("m_share_signal", lang), present.fmt_share(figures["share_villages_with_signal"], lang),
+                    help=t("help_m_share_signal", lang))
 
 
 def map_section(lang: str, villages: gpd.GeoDataFrame, layers: dict, *, keys: dict,
@@ -183,9 +191,12 @@ def map_section(lang: str, villages: gpd.GeoDataFrame, layers: dict, *, keys: di
                   layer_keys=keys, carriers=filters.carriers, technologies=filters.technologies)
     # the outline goes in as a feature group: the map's script stays the same, so the
     # component is not remounted and keeps the planner's zoom after a click
-    out = st_folium(m, key="village_map", height=560, use_container_width=True,
-                    returned_objects=["last_active_drawing"],
+    view = st.session_state.get("map_view") or {}
+    out = st_folium(m, key="village_map", height=MAP_HEIGHT, use_container_width=True,
+                    returned_objects=["last_active_drawing", "center", "zoom"],
+                    center=view.get("center"), zoom=view.get("zoom"),
                     feature_group_to_add=selection_group(villages, selected, lang=lang))
+    keep_view(out)
     drawing = (out or {}).get("last_active_drawing") or {}
     vid = (drawing.get("properties") or {}).get("village_id")
     if vid is not None:
@@ -195,40 +206,119 @@ def map_section(lang: str, villages: gpd.GeoDataFrame, layers: dict, *, keys: di
             st.rerun()
 
 
-def _labels(lang: str) -> dict[str, str]:
-    return {S.NAME: t("t_name", lang), S.COMMUNE: t("t_commune", lang), S.POP: t("t_people", lang),
-            S.GAP_CLASS: t("t_gap", lang), S.WHY: t("t_why", lang), S.PRIORITY_RANK: t("t_rank", lang),
-            S.PRIORITY_SCORE: t("t_score", lang), S.PRIORITY_TIER: t("t_tier", lang)}
+#: the map's height in pixels (issue 13: a larger map)
+MAP_HEIGHT = 720
+
+
+def keep_view(out: dict | None, key: str = "map_view") -> None:
+    """Store the map's centre and zoom as st_folium returns them, so the next map drawn
+    (after a language switch, a filter or a page change) opens on the same view."""
+    centre, zoom = (out or {}).get("center"), (out or {}).get("zoom")
+    if isinstance(centre, dict) and "lat" in centre and "lng" in centre and zoom is not None:
+        st.session_state[key] = {"center": (float(centre["lat"]), float(centre["lng"])), "zoom": int(zoom)}
+
+
+def _selected_panel(lang: str, ranked: pd.DataFrame, shown: pd.DataFrame, selected: str | None) -> None:
+    """The selected village in full: its row and its ``why`` unabridged."""
+    if selected is None:
+        return
+    hit = (ranked[S.ID].astype(str) == str(selected)).to_numpy()
+    if not hit.any():
+        return
+    row = ranked[hit]
+    st.success(t("selected", lang, name=row[S.NAME].iloc[0], commune=row[S.COMMUNE].iloc[0]))
+    st.dataframe(shown[hit], hide_index=True, key="selected_row")
+    why = tables.why_words(row, lang).iloc[0]
+    st.markdown(f"**{column_label(S.WHY, lang)}:** {why}")
 
 
 def table_section(lang: str, villages: pd.DataFrame, columns: list[str]) -> None:
-    """Top 10 (a plain table) and every shown village, ranked and sortable."""
+    """The selected village in detail, the top 10 (a plain table) and every shown village,
+    ranked; a row picked in the ranked table becomes the selected village."""
     if not len(villages):
         st.info(t("no_rows", lang))
         return
     ranked = villages.sort_values([S.PRIORITY_RANK, S.ID], na_position="last")
-    frame = pd.DataFrame(ranked[columns])
-    frame[S.GAP_CLASS] = frame[S.GAP_CLASS].map(lambda g: gap_label(str(g), lang))
-    labels = _labels(lang)
+    shown = tables.readable(ranked, lang, columns)
     selected = st.session_state.get("selected_village")
-    if selected is not None:
-        row = ranked[ranked[S.ID].astype(str) == str(selected)]
-        if len(row):
-            st.success(t("selected", lang, name=row[S.NAME].iloc[0], commune=row[S.COMMUNE].iloc[0]))
-            st.dataframe(frame.loc[row.index].rename(columns=labels), hide_index=True,
-                         key="selected_row")
+    _selected_panel(lang, ranked, shown, selected)
     st.subheader(t("top", lang))
     top_cols = [c for c in (S.PRIORITY_RANK, S.NAME, S.COMMUNE, S.POP, S.GAP_CLASS, S.PRIORITY_SCORE)
-                if c in frame]
-    top = frame[frame[S.PRIORITY_RANK].notna()].head(10)[top_cols].rename(columns=labels)
-    st.table(top.style.format(precision=3, thousands=".", na_rep="–") if lang == "vi"
-             else top.style.format(precision=3, thousands=",", na_rep="–"))
+                if c in ranked]
+    top = tables.readable(ranked[ranked[S.PRIORITY_RANK].notna()].head(10), lang, top_cols)
+    st.table(top.set_index(top.columns[0]) if len(top.columns) else top)
     st.subheader(t("table", lang))
-    marker = pd.Series("", index=frame.index)
+    marker = pd.Series("", index=shown.index)
     if selected is not None:
         marker[ranked[S.ID].astype(str).to_numpy() == str(selected)] = "●"
-    frame.insert(0, "●", marker)
-    st.dataframe(frame.rename(columns=labels), hide_index=True, key="ranked_table", height=420)
+    shown.insert(0, "●", marker)
+    why = column_label(S.WHY, lang)
+    event = st.dataframe(shown, hide_index=True, key="ranked_table", height=420, on_select="rerun",
+                         selection_mode="single-row",
+                         column_config={why: st.column_config.TextColumn(why, width="large")})
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    # act on a new pick only: a row left selected must not undo a later click on the map
+    if rows and rows != st.session_state.get("_ranked_rows") and rows[0] < len(ranked):
+        st.session_state["_ranked_rows"] = rows
+        vid = str(ranked[S.ID].iloc[rows[0]])
+        if vid != selected:
+            st.session_state["selected_village"] = vid
+            st.rerun()
+
+
+#: gap classes counted as gaps when the commune charts are sorted
+_GAP_VALUES = [g.value for g in S.GapClass if g not in (S.GapClass.SERVED, S.GapClass.UNKNOWN)]
+
+
+def commune_chart(table: pd.DataFrame, lang: str, *, title: str):
+    """A horizontal stacked bar per commune (Vega-Lite through Altair): every commune
+    labelled, communes sorted by their gaps (most first), the legend whole below."""
+    import altair as alt
+
+    gaps = [g for g in _GAP_VALUES if g in table.columns]
+    order = table[gaps].sum(axis=1).sort_values(ascending=False, kind="stable").index.astype(str).tolist()
+    long = table.rename_axis("commune").reset_index().melt("commune", var_name="gap", value_name="value")
+    long["commune"] = long["commune"].astype(str)
+    long["label"] = long["gap"].map(lambda g: gap_label(str(g), lang))
+    long["shown"] = tables.grouped(long["value"], lang)
+    domain = [gap_label(g, lang) for g in table.columns]
+    colours = [GAP_COLOURS[g] for g in table.columns]
+    label, commune = t("legend", lang), t("t_commune", lang)
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("commune:N", sort=order, title=commune,
+                axis=alt.Axis(labelOverlap=False, labelLimit=0)),
+        x=alt.X("value:Q", stack="zero", title=title, axis=alt.Axis(format=",d")),
+        color=alt.Color("label:N", title=label, scale=alt.Scale(domain=domain, range=colours),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=0, symbolType="square")),
+        order=alt.Order("gap_order:Q"),
+        tooltip=[alt.Tooltip("commune:N", title=commune), alt.Tooltip("label:N", title=label),
+                 alt.Tooltip("shown:N", title=title)],
+    ).transform_calculate(
+        gap_order=f"indexof({_dumps_list(list(table.columns))}, datum.gap)",
+    ).properties(height=chart_height(len(order))).configure(locale=vega_locale(lang))
+
+
+def chart_height(n_communes: int) -> int:
+    """Pixels for a commune chart: 26 per commune (each labelled), the legend below."""
+    return max(260, 26 * n_communes) + 90
+
+
+def vega_locale(lang: str) -> dict:
+    """Vega's number locale for ``lang`` (the group and decimal symbols from Babel), so the
+    chart axes group thousands as the reader does."""
+    import babel
+
+    from gisapp.i18n.numbers import locale_of
+
+    sym = babel.Locale.parse(locale_of(lang)).number_symbols.get("latn", {})
+    return {"number": {"decimal": sym.get("decimal", "."), "thousands": sym.get("group", ","),
+                       "grouping": [3], "currency": ["", ""]}}
+
+
+def _dumps_list(items: list[str]) -> str:
+    import json
+
+    return json.dumps([str(x) for x in items])
 
 
 def chart_section(lang: str, villages: pd.DataFrame) -> None:
@@ -238,10 +328,10 @@ def chart_section(lang: str, villages: pd.DataFrame) -> None:
     c1, c2 = st.columns(2)
     for col, value, title in ((c1, "villages", "chart_villages"), (c2, "pop", "chart_people")):
         table = present.commune_counts(villages, value=value)
-        colours = [GAP_COLOURS[g] for g in table.columns]
-        table = table.rename(columns=lambda g: gap_label(g, lang))
         col.caption(t(title, lang))
-        col.bar_chart(table, color=colours, horizontal=True, height=max(240, 22 * len(table)))
+        # the height passed as well: Streamlit's theme otherwise squeezes the bars
+        col.altair_chart(commune_chart(table, lang, title=t(title, lang)), width="stretch",
+                         height=chart_height(len(table)))
 
 
 def _write(fmt: str, villages: gpd.GeoDataFrame, summary: pd.DataFrame, folder: Path, stem: str,

@@ -24,9 +24,10 @@ from gisapp import planning
 from gisapp import schema as S
 from gisapp.text import slug
 from gisapp.config import RunConfig, config_to_dict
-from gisapp.ui import cache, present
+from gisapp.ui import cache, present, state, tables
+from gisapp.ui.components import MAP_HEIGHT, keep_view
 from gisapp.ui.assets import MapAssets
-from gisapp.i18n import compare_column_label, gap_label, t
+from gisapp.i18n import compare_column_label, t
 from gisapp.ui.map import build_map
 
 __all__ = ["siting_controls", "example_scenarios", "plan_key", "render"]
@@ -47,13 +48,14 @@ def siting_controls(lang: str, config: RunConfig, *, scope: str) -> RunConfig:
     c1, c2, c3 = st.columns(3)
     n_sites = c1.number_input(t("p_n_sites", lang), min_value=0, max_value=500, step=1,
                               value=int(so.n_sites or 0), key=f"p_n_sites_{scope}",
-                              help=t("p_zero_help", lang))
+                              help=t("help_p_n_sites", lang))
     budget = c2.number_input(t("p_budget", lang), min_value=0.0, max_value=1e10, step=100_000.0,
                              value=float(so.budget_usd or 0.0), key=f"p_budget_{scope}",
-                             help=t("p_zero_help", lang))
-    method = c3.selectbox(t("p_method", lang), METHODS,
+                             help=t("help_p_budget", lang))
+    method = state.choice(c3, "selectbox", t("p_method", lang), METHODS,
                           index=METHODS.index(so.method) if so.method in METHODS else 0,
-                          key=f"p_method_{scope}", format_func=lambda m: t(f"p_method_{m}", lang))
+                          key=f"p_method_{scope}", format_func=lambda m: t(f"p_method_{m}", lang),
+                          help=t("help_p_method", lang))
     siting = dataclasses.replace(so, n_sites=int(n_sites) or None, budget_usd=float(budget) or None,
                                  method=method)
     return config.replace(siting=siting)
@@ -85,25 +87,30 @@ def _money(value: float, lang: str) -> str:
 
 
 def _millions(value: float, lang: str) -> str:
-    text = f"{value / 1e6:.2f}"
-    return text.replace(".", ",") if lang == "vi" else text
+    from gisapp.i18n import numbers
+
+    return numbers.number(float(value) / 1e6, lang, digits=2)
 
 
 def _headline(lang: str, totals: dict) -> None:
     c = st.columns(6)
     c[0].metric(t("p_gap_villages", lang), present.fmt_int(totals["signal_gap_villages"], lang),
                 f"{present.fmt_int(totals['pop_unserved'], lang)} {t('m_people', lang)}",
-                delta_color="off", delta_arrow="off")
+                delta_color="off", delta_arrow="off", help=t("help_m_gap", lang))
     musd = t("p_musd", lang)
-    c[1].metric(f"{t('p_cost_total', lang)} ({musd})", _millions(totals["cost_total_usd"], lang))
-    c[2].metric(f"{t('p_cost_signal', lang)} ({musd})", _millions(totals["cost_signal_usd"], lang))
-    c[3].metric(f"{t('p_cost_power', lang)} ({musd})", _millions(totals["cost_power_usd"], lang))
+    c[1].metric(f"{t('p_cost_total', lang)} ({musd})", _millions(totals["cost_total_usd"], lang),
+                help=t("help_p_cost", lang))
+    c[2].metric(f"{t('p_cost_signal', lang)} ({musd})", _millions(totals["cost_signal_usd"], lang),
+                help=t("help_p_cost", lang))
+    c[3].metric(f"{t('p_cost_power', lang)} ({musd})", _millions(totals["cost_power_usd"], lang),
+                help=t("help_p_cost", lang))
     c[4].metric(t("p_sites", lang), present.fmt_int(totals["sites_selected"], lang),
-                _money(totals["sites_cost_usd"], lang), delta_color="off", delta_arrow="off")
+                _money(totals["sites_cost_usd"], lang), delta_color="off", delta_arrow="off",
+                help=t("help_p_n_sites", lang))
     c[5].metric(t("p_served", lang), present.fmt_int(totals["pop_served_by_sites"], lang),
                 t("p_method_was", lang, method=totals["siting_method"],
                   bound=present.fmt_int(totals["siting_bound"], lang)),
-                delta_color="off", delta_arrow="off")
+                delta_color="off", delta_arrow="off", help=t("help_p_served", lang))
     per = totals.get("villages_per_carrier") or {}
     if per:
         st.caption(t("p_per_carrier", lang) + ": " + "; ".join(
@@ -162,15 +169,24 @@ def _cost_table(lang: str, p: planning.Plan) -> None:
     v = p.villages
     rows = v[v[S.GAP_CLASS].astype(str) != S.GapClass.SERVED.value]
     rows = rows.sort_values([S.PRIORITY_RANK, S.ID], na_position="last")
-    frame = pd.DataFrame(rows[[c for c in COST_COLUMNS if c in rows.columns]])
-    frame[S.GAP_CLASS] = frame[S.GAP_CLASS].map(lambda g: gap_label(str(g), lang))
+    frame = tables.readable(rows, lang, [c for c in COST_COLUMNS if c in rows.columns])
     st.subheader(t("p_costs", lang))
-    st.dataframe(frame.rename(columns=_labels(lang)), hide_index=True, key="p_cost_table", height=380)
+    st.dataframe(frame, hide_index=True, key="p_cost_table", height=380)
 
 
-def _labels(lang: str) -> dict[str, str]:
-    return {S.NAME: t("t_name", lang), S.COMMUNE: t("t_commune", lang), S.POP: t("t_people", lang),
-            S.GAP_CLASS: t("t_gap", lang), S.PRIORITY_RANK: t("t_rank", lang)}
+def sites_frame(sites: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """The chosen sites with the candidate village's name and commune beside its id, in
+    the order of the map's numbered badges (``site_rank``)."""
+    frame = pd.DataFrame(sites[[c for c in SITE_COLUMNS if c in sites.columns]])
+    if S.ID in frame and S.ID in villages:
+        names = pd.DataFrame(villages[[c for c in (S.ID, S.NAME, S.COMMUNE) if c in villages]])
+        names[S.ID] = names[S.ID].astype(str)
+        names = names.drop_duplicates(S.ID).set_index(S.ID)
+        ids = frame[S.ID].astype(str)
+        pos = list(frame.columns).index(S.ID) + 1
+        for i, c in enumerate(c for c in (S.NAME, S.COMMUNE) if c in names):
+            frame.insert(pos + i, c, ids.map(names[c]).to_numpy())
+    return frame.sort_values("site_rank") if "site_rank" in frame else frame
 
 
 def _scenarios(lang: str, config: RunConfig, measured, mkey: str) -> None:
@@ -187,17 +203,16 @@ def _scenarios(lang: str, config: RunConfig, measured, mkey: str) -> None:
     finally:
         bar.empty()
     table = comp.table.drop(columns=["measured_once"], errors="ignore")
-    table = table.rename(columns=lambda c: compare_column_label(str(c), lang))
-    table.index = table.index.rename(t("c_scenario", lang))
-    st.dataframe(table, key="p_compare_table")
+    names = pd.Series(table.index.astype(str), index=table.index)
+    shown = tables.readable(table, lang)
+    shown.columns = [compare_column_label(str(c), lang) for c in table.columns]
+    shown.insert(0, t("c_scenario", lang), names.to_numpy())
+    st.dataframe(shown, hide_index=True, key="p_compare_table")
     changes = comp.changes
     st.caption(t("p_changes", lang, first=str(changes.attrs.get("first", "base")), n=len(changes)))
     if len(changes):
-        shown = pd.DataFrame(changes)
-        for c in ("gap_class_from", "gap_class_to"):
-            shown[c] = shown[c].map(lambda g: gap_label(str(g), lang))
-        st.dataframe(shown.rename(columns=_labels(lang)), hide_index=True, key="p_changes_table",
-                     height=300)
+        st.dataframe(tables.readable(pd.DataFrame(changes), lang), hide_index=True,
+                     key="p_changes_table", height=300)
 
 
 def render(lang: str, *, config: RunConfig, measured, result, measure_key: str,
@@ -216,12 +231,15 @@ def render(lang: str, *, config: RunConfig, measured, result, measure_key: str,
     st.subheader(t("p_map", lang))
     m = build_map(result.villages, result.layers, assets=assets, lang=lang, tiles=tiles,
                   layer_keys=present.layer_carriers(result.config, result.layers), sites=p.sites)
-    st_folium(m, key="plan_map", height=520, use_container_width=True, returned_objects=[])
+    view = st.session_state.get("plan_map_view") or {}
+    out = st_folium(m, key="plan_map", height=MAP_HEIGHT, use_container_width=True,
+                    returned_objects=["center", "zoom"], center=view.get("center"), zoom=view.get("zoom"))
+    keep_view(out, "plan_map_view")
 
     st.subheader(t("p_sites_table", lang))
     if len(p.sites):
-        st.dataframe(pd.DataFrame(p.sites[[c for c in SITE_COLUMNS if c in p.sites.columns]]),
-                     hide_index=True, key="p_sites_table")
+        st.dataframe(tables.readable(sites_frame(p.sites, result.villages), lang), hide_index=True,
+                     key="p_sites_table")
     else:
         st.info(t("p_no_sites", lang))
     _cost_table(lang, p)

@@ -25,6 +25,7 @@ from gisapp import schema as S
 from gisapp import tracking
 from gisapp.config import RunConfig, config_to_dict
 from gisapp.errors import GisappError
+from gisapp.ui import state, tables
 from gisapp.ui.components import show_error
 from gisapp.ui.assets import MapAssets
 from gisapp.i18n import gap_label, t
@@ -96,10 +97,32 @@ def _timeline(lang: str, hist: pd.DataFrame) -> None:
     per.index = [f"{d} · {lbl}" for d, lbl in per.index]
     per.columns = [g.value for g in S.GapClass]
     per = per.loc[:, per.sum() > 0] if per.to_numpy().sum() else per
+    st.altair_chart(_timeline_chart(per, lang), width="stretch", height=520)
+
+
+def _timeline_chart(per: pd.DataFrame, lang: str):
+    """Stacked bars per snapshot, tall enough to read, labels whole (slanted when many),
+    the legend whole below."""
+    import altair as alt
+
+    from gisapp.ui.components import vega_locale
+
+    long = per.rename_axis("snapshot").reset_index().melt("snapshot", var_name="gap", value_name="n")
+    long["label"] = long["gap"].map(lambda g: gap_label(str(g), lang))
+    long["order"] = long["gap"].map(list(per.columns).index)
+    domain = [gap_label(g, lang) for g in per.columns]
     colours = [GAP_COLOURS[g] for g in per.columns]
-    per = per.rename(columns=lambda g: gap_label(g, lang))
-    st.bar_chart(per, color=colours, height=280, x_label=t("g_snapshot", lang),
-                 y_label=t("m_villages", lang))
+    snap, n, legend = t("g_snapshot", lang), t("m_villages", lang), t("legend", lang)
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("snapshot:N", sort=list(per.index), title=snap,
+                axis=alt.Axis(labelAngle=0 if len(per) <= 3 else -30, labelLimit=0, labelOverlap=False)),
+        y=alt.Y("n:Q", stack="zero", title=n, axis=alt.Axis(format=",d")),
+        color=alt.Color("label:N", title=legend, scale=alt.Scale(domain=domain, range=colours),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=0)),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("snapshot:N", title=snap), alt.Tooltip("label:N", title=legend),
+                 alt.Tooltip("n:Q", title=n, format=",d")],
+    ).properties(height=420).configure(locale=vega_locale(lang))
 
 
 def _burndown(lang: str, hist: pd.DataFrame, config: RunConfig) -> None:
@@ -108,7 +131,7 @@ def _burndown(lang: str, hist: pd.DataFrame, config: RunConfig) -> None:
     if not config.tracking.targets:
         st.caption(t("g_no_targets", lang))
     series = list(dict.fromkeys(bd["series"]))
-    choice = st.selectbox(t("g_series", lang), series, key="g_series",
+    choice = state.choice(st, "selectbox", t("g_series", lang), series, key="g_series",
                           index=series.index("any_no_signal") if "any_no_signal" in series else 0,
                           format_func=lambda s: t(f"series_{s}", lang))
     part = bd[bd["series"] == choice]
@@ -117,7 +140,8 @@ def _burndown(lang: str, hist: pd.DataFrame, config: RunConfig) -> None:
     chart = chart.rename(columns={"remaining": t("g_remaining", lang), "target": t("g_target", lang)})
     if len(chart) > 1 and chart.notna().to_numpy().any():     # a line needs two dates
         st.line_chart(chart.dropna(axis=1, how="all"), height=260)
-    st.dataframe(part.drop(columns=["series"]), hide_index=True, key="g_burndown_table")
+    st.dataframe(tables.readable(part.drop(columns=["series"]), lang), hide_index=True,
+                 key="g_burndown_table")
 
 
 def changes_zip(changes: tracking.Changes) -> bytes:
@@ -151,10 +175,7 @@ def _changes(lang: str, store: tracking.SnapshotStore, snaps: pd.DataFrame, asse
     moved = v[~v["change"].astype(str).isin(["unchanged_served"])]
     cols = [S.ID, S.NAME, S.COMMUNE, "change", f"{S.GAP_CLASS}_old", S.GAP_CLASS, S.POP,
             "match_method", "renamed", "id_changed"]
-    frame = pd.DataFrame(moved[[c for c in cols if c in moved.columns]])
-    frame["change"] = frame["change"].map(lambda c: t(f"change_{c}", lang))
-    for c in (f"{S.GAP_CLASS}_old", S.GAP_CLASS):
-        frame[c] = frame[c].map(lambda g: "" if pd.isna(g) else gap_label(str(g), lang))
+    frame = tables.readable(moved, lang, [c for c in cols if c in moved.columns])
     st.caption(t("g_changed_rows", lang, n=len(frame)))
     st.dataframe(frame, hide_index=True, key="g_changes_table", height=360)
     if len(ch.unmatched_old) or len(ch.unmatched_new):
@@ -187,7 +208,7 @@ def render(lang: str, *, config: RunConfig, result, assets: MapAssets, tiles: st
         if user is not None and user.role == "planner":    # only the planner saves surveys
             _save_form(lang, store, config, result)
         snaps = store.list()
-        st.dataframe(snaps, hide_index=True, key="g_snapshots")
+        st.dataframe(tables.readable(snaps, lang), hide_index=True, key="g_snapshots")
         if snaps.empty:
             st.info(t("g_empty", lang))
             return

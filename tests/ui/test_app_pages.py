@@ -17,6 +17,7 @@ pytest.importorskip("streamlit")
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from gisapp import schema as S  # noqa: E402
 from gisapp.demo import demo_config  # noqa: E402
 
 N = 200
@@ -65,6 +66,17 @@ def downloads(monkeypatch):
     return seen
 
 
+def _header(column: str, lang: str = "vi") -> str:
+    from gisapp.i18n.columns import column_label
+
+    return column_label(column, lang)
+
+
+def _vi_int(text: str) -> int:
+    """A whole number as the Vietnamese table shows it ("1.234" → 1234)."""
+    return int(str(text).replace(".", ""))
+
+
 def test_planning_page_shows_sites_costs_scenarios_and_carrier_packs(demo_dir, downloads):
     at = _open(demo_dir, "planning")
     metrics = {m.label: m.value for m in at.metric}
@@ -75,14 +87,18 @@ def test_planning_page_shows_sites_costs_scenarios_and_carrier_packs(demo_dir, d
     scripts = [json.loads(c.proto.json_args)["script"] for c in at.get("component_instance")]
     plan_map = next(s for s in scripts if "gisapp-site" in s)
     assert plan_map.count('"r":') == 10 and "bindPopup" in plan_map
-    sites = next(d.value for d in at.dataframe if "villages_served" in d.value.columns)
-    assert len(sites) == 10 and sites["site_rank"].tolist() == list(range(1, 11))
-    costs = next(d.value for d in at.dataframe if "cost_option" in d.value.columns)
-    assert len(costs) >= n_gap and (costs["cost_usd"] > 0).all()
+    sites = next(d.value for d in at.dataframe if _header("villages_served") in d.value.columns)
+    assert len(sites) == 10 and sites[_header("site_rank")].tolist() == [str(i) for i in range(1, 11)]
+    # the chosen sites carry the candidate village's name and commune beside its id
+    assert {_header(S.NAME), _header(S.COMMUNE)} <= set(sites.columns)
+    assert "–" not in set(sites[_header(S.NAME)]) and "None" not in sites.to_string()
+    costs = next(d.value for d in at.dataframe if _header("cost_option") in d.value.columns)
+    assert len(costs) >= n_gap and (costs[_header("cost_usd")].map(_vi_int) > 0).all()
     table = next(d.value for d in at.dataframe if "Chi phí xoá mọi thiếu hụt (USD)" in d.value.columns)
+    table = table.set_index(table.columns[0])                 # the scenario column, no index
     assert list(table.index) == ["base", "4G only", "20 sites"]
-    assert table.loc["20 sites", "Trạm mới được chọn"] == 20
-    assert table.loc["base", "Thôn chưa có sóng"] == n_gap
+    assert _vi_int(table.loc["20 sites", "Trạm mới được chọn"]) == 20
+    assert _vi_int(table.loc["base", "Thôn chưa có sóng"]) == n_gap
     assert "Số thôn: Chưa điện, chưa sóng" in table.columns and "Dân số: Chưa có sóng" in table.columns
     assert not [c for c in table.columns if "_" in c]            # every column named in words
 
@@ -133,14 +149,14 @@ def test_progress_page_saves_two_snapshots_and_shows_the_changes(demo_dir, tmp_p
     at.date_input(key="g_date").set_value("2025-06-30")
     at.button[0].click().run()
     _ok(at)
-    snaps = next(d.value for d in at.dataframe if "n_villages" in d.value.columns)
-    assert snaps["label"].tolist() == ["khảo sát 1", "khảo sát 2"]
-    assert (snaps["n_villages"] == N).all()
+    snaps = next(d.value for d in at.dataframe if _header("n_villages") in d.value.columns)
+    assert snaps[_header("label")].tolist() == ["khảo sát 1", "khảo sát 2"]
+    assert (snaps[_header("n_villages")].map(_vi_int) == N).all()
     counts = next(d.value for d in at.dataframe if "Thay đổi" in d.value.columns and "Thôn" in d.value.columns)
     assert counts["Thôn"].sum() == N
     assert "Mới phát hiện thiếu hụt" in set(counts["Thay đổi"])
-    changed = next(d.value for d in at.dataframe if "match_method" in d.value.columns)
-    assert len(changed) > 0 and set(changed["match_method"]) == {"id"}
+    changed = next(d.value for d in at.dataframe if _header("match_method") in d.value.columns)
+    assert len(changed) > 0 and set(changed[_header("match_method")]) == {"id"}
     assert any(json.loads(c.proto.json_args)["script"].count('"x":') == N
                for c in at.get("component_instance"))            # the map of changes
     data = next(v for k, v in downloads.items() if k.startswith("changes_"))
@@ -152,7 +168,7 @@ def test_progress_page_saves_two_snapshots_and_shows_the_changes(demo_dir, tmp_p
     at.button[0].click().run()
     assert not at.exception
     assert len(at.error) == 1 and "already in store" in at.error[0].value
-    assert any("n_villages" in d.value.columns for d in at.dataframe)
+    assert any(_header("n_villages") in d.value.columns for d in at.dataframe)
 
 
 def test_scenario_columns_have_both_languages():

@@ -25,14 +25,24 @@ from gisapp.ui.map.geojson import (
     _simplify,
     _style_js, display_frame, display_tolerance_m, features_json,
 )
-from gisapp.ui.map.legend import _Legend, _legend_html, _legend_rows
+from gisapp.ui.map.legend import LegendBuilder, _Legend, _legend_rows, _swatch, gap_entries
 from gisapp.ui.map.popups import _fields_tooltip_js, _village_tooltip_js, add_sites
-from gisapp.ui.map.style import _GAPS, CHANGE_COLOURS, GAP_COLOURS, KIND_STYLES, _carrier_colour
+from gisapp.ui.map.style import (
+    _GAPS, CHANGE_COLOURS, CLUSTER_CORE, CLUSTER_FILL, FACILITY_COLOUR, GAP_COLOURS, KIND_STYLES, LINE_STYLES,
+    _carrier_colour,
+)
 
 __all__ = ["build_change_map", "build_map", "selection_group"]
 
 #: towers above this number per carrier are clustered
 CLUSTER_MIN = 200
+#: neutral cluster bubbles (MarkerCluster's own are green, yellow, orange: gap-class colours)
+_CLUSTER_CSS = (
+    "<style>.marker-cluster-small,.marker-cluster-medium,.marker-cluster-large"
+    f"{{background-color:{CLUSTER_FILL}!important}}"
+    ".marker-cluster-small div,.marker-cluster-medium div,.marker-cluster-large div"
+    f"{{background-color:{CLUSTER_CORE}!important;color:#fff!important}}</style>"
+)
 
 
 def _village_props(frame: gpd.GeoDataFrame, *, extra: str | None = None) -> tuple[list[dict], list[str]]:
@@ -194,28 +204,34 @@ def build_map(
     m = _new_map(bounds, assets=assets, tiles=tiles)
     tol = (display_tolerance_m(bounds) if bounds else 0.0) if tolerance_m is None else tolerance_m
 
+    legend = LegendBuilder()
+    gap_entries(legend, lang)
     # coverage below everything else, hidden until toggled
     _add_coverage(m, layers, layer_keys, carriers=carriers, technologies=technologies,
-                  tolerance_m=tol, lang=lang)
+                  tolerance_m=tol, lang=lang, legend=legend)
 
-    for role, style in (("grid", {"color": "#444444", "weight": 2}),
-                        ("fibre", {"color": "#1f78b4", "weight": 2, "dashArray": "6 4"})):
+    other = t("lg_other", lang)
+    for role, style in LINE_STYLES.items():
         gdf = layers.get(role)
         if gdf is not None and len(gdf):
             _lines_layer(gdf, t(f"{role}_layer", lang), style, tol).add_to(m)
+            legend.add(other, _swatch("line", style["color"], dash=style.get("dashArray")),
+                       t(f"{role}_layer", lang))
+
+    # towers below the villages: a village is never hidden under a tower (issue 13)
+    _add_towers(m, layers.get("towers"), carriers=carriers, technologies=technologies,
+                assets=assets, lang=lang, legend=legend)
 
     _village_layer(frame, lang=lang, name=t("villages_layer", lang), tooltips=tooltips).add_to(m)
 
     fac = layers.get("facilities")
     if fac is not None and len(fac):
         cols = [c for c in ("type", "name") if c in fac]
-        _points_layer(fac, t("facilities_layer", lang), "#ffffff", cols, radius=3).add_to(m)
+        _points_layer(fac, t("facilities_layer", lang), FACILITY_COLOUR, cols, radius=3).add_to(m)
+        legend.add(other, _swatch("dot", FACILITY_COLOUR), t("facilities_layer", lang))
 
-    _add_towers(m, layers.get("towers"), carriers=carriers, technologies=technologies,
-                assets=assets, lang=lang)
-
-    if sites is not None:
-        add_sites(m, sites, lang=lang)
+    if sites is not None and add_sites(m, sites, lang=lang) is not None:
+        legend.add(other, _swatch("badge", "", text="1"), t("lg_site", lang))
 
     if selected_id is not None:
         outline = _selection_layer(frame, selected_id, lang=lang)
@@ -223,13 +239,14 @@ def build_map(
             outline.add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
-    _Legend(_legend_html(lang)).add_to(m)
+    _Legend(legend.html()).add_to(m)
     return m
 
 
 def _add_coverage(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
                   layer_keys: Mapping[str, tuple[str, str]], *, carriers: tuple[str, ...],
-                  technologies: tuple[str, ...], tolerance_m: float, lang: str) -> None:
+                  technologies: tuple[str, ...], tolerance_m: float, lang: str,
+                  legend: LegendBuilder) -> None:
     """The ``coverage:<key>`` layers of the chosen carriers/technologies, one per kind of
     evidence, hidden until toggled."""
     def chosen(key: str) -> bool:
@@ -257,10 +274,14 @@ def _add_coverage(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
                                  precision=COVERAGE_PRECISION, source=gdf, part=str(kind))
             layer.show = False
             layer.add_to(m)
+            legend.add(t("lg_coverage", lang),
+                       _swatch("outline", colour, dash=KIND_STYLES.get(kind, KIND_STYLES["declared"])["dashArray"]),
+                       f"{carrier} {layer_keys.get(key, ('', ''))[1]} ({t(f'kind_{kind}', lang)})".replace("  ", " "))
 
 
 def _add_towers(m: folium.Map, towers: gpd.GeoDataFrame | None, *, carriers: tuple[str, ...],
-                technologies: tuple[str, ...], assets: MapAssets, lang: str) -> None:
+                technologies: tuple[str, ...], assets: MapAssets, lang: str,
+                legend: LegendBuilder) -> None:
     """One layer of towers per chosen carrier (of the chosen technologies), clustered above
     :data:`CLUSTER_MIN` towers."""
     if towers is not None and len(towers) and "carrier" in towers:
@@ -268,6 +289,7 @@ def _add_towers(m: folium.Map, towers: gpd.GeoDataFrame | None, *, carriers: tup
         if "technology" in tw and technologies:
             tw = tw[tw["technology"].astype("string").isin(technologies).fillna(False).to_numpy()]
         carrier_values = tw["carrier"].astype("string").fillna("?")
+        clustered = False
         for i, carrier in enumerate(sorted(carrier_values.unique())):
             if carriers and carrier not in carriers:
                 continue
@@ -276,15 +298,21 @@ def _add_towers(m: folium.Map, towers: gpd.GeoDataFrame | None, *, carriers: tup
             pts = _points_layer(part, carrier, _carrier_colour(carrier, i), ["carrier", "technology"],
                                 labels={"carrier": t("carrier", lang), "technology": t("technology", lang)})
             pts.control = False
+            colour = _carrier_colour(carrier, i)
+            legend.add(t("lg_towers", lang), _swatch("dot", colour), carrier)
             if len(part) > CLUSTER_MIN:
                 cluster = folium.plugins.MarkerCluster(control=False)
                 cluster.default_js = assets.cluster_js()
                 cluster.default_css = assets.cluster_css()
                 pts.add_to(cluster)
                 cluster.add_to(group)
+                clustered = True
             else:
                 pts.add_to(group)
             group.add_to(m)
+        if clustered:
+            legend.add(t("lg_towers", lang), _swatch("cluster", ""), t("lg_cluster", lang))
+            m.get_root().header.add_child(folium.Element(_CLUSTER_CSS), name="gisapp_cluster_css")
 
 
 def _selection_layer(frame: gpd.GeoDataFrame, selected_id: str, *, lang: str) -> FastGeoJson | None:

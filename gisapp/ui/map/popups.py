@@ -12,8 +12,8 @@ import shapely
 
 from gisapp import schema as S
 from gisapp.i18n import gap_label, t
-from gisapp.ui.map.geojson import PRECISION, FastGeoJson, _circle_js, _dumps, features_json
-from gisapp.ui.map.style import _GAPS
+from gisapp.ui.map.geojson import PRECISION, FastGeoJson, _dumps, features_json
+from gisapp.ui.map.style import _GAPS, SITE_STYLE
 
 __all__ = ["add_sites"]
 
@@ -95,15 +95,22 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, lang: str = "vi",
                       "h": f'<table style="white-space:normal;width:300px">{body}</table>'})
     layer = FastGeoJson(
         features_json(geoms, props), name=html.escape(t("sites_layer", lang)),
-        # a canvas circle like every other feature (one renderer, cheap with many sites)
-        point_js=_circle_js(9, {"color": "#ffd400", "weight": 3, "fill": True,
-                                "fillColor": "#111111", "fillOpacity": 0.95, "className": "gisapp-site"}),
+        # a round badge with the site's rank, the number in the sites table
+        point_js=_badge_js(),
         # the same table on hover and, on click, in a popup (see _FocusWithoutScroll)
         tooltip_js="function (l) { return l.feature.properties.h; }",
         popup_js="function (f) { return f.properties.h; }",
     )
     layer.add_to(m)
     return layer
+
+
+def _badge_js() -> str:
+    css = (f"width:22px;height:22px;border-radius:50%;box-sizing:border-box;text-align:center;"
+           f"line-height:18px;font:bold 11px sans-serif;background:{SITE_STYLE['background']};"
+           f"color:{SITE_STYLE['color']};border:{SITE_STYLE['border']}")
+    return ("function (f, ll) { return L.marker(ll, {icon: L.divIcon({className: 'gisapp-site', "
+            f"iconSize: [22, 22], html: '<div style=\"{css}\">' + f.properties.r + '</div>'}})}}); }}")
 
 
 def _fmt_num(x: object, lang: str) -> str:

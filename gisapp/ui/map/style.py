@@ -7,7 +7,8 @@ from __future__ import annotations
 from gisapp import schema as S
 from gisapp.text import slug
 
-__all__ = ["CARRIER_COLOURS", "CHANGE_COLOURS", "GAP_COLOURS", "KIND_STYLES"]
+__all__ = ["CARRIER_COLOURS", "CHANGE_COLOURS", "CLUSTER_CORE", "CLUSTER_FILL", "FACILITY_COLOUR",
+           "GAP_COLOURS", "KIND_STYLES", "LINE_STYLES", "SITE_STYLE"]
 
 #: the colour of each gap class: the same table the KML export writes (``#rrggbb``)
 GAP_COLOURS = S.GAP_COLOURS
@@ -24,11 +25,22 @@ CHANGE_COLOURS = {
     "appeared": "#01665e",
     "disappeared": "#252525",
 }
+#: carriers in Okabe–Ito colours (Okabe & Ito 2008, "Color Universal Design"): told apart
+#: by readers with any common colour-vision deficiency; VNPT (VinaPhone) and MobiFone are
+#: a dark blue and a light sky blue, unlike their two near-identical brand blues
 CARRIER_COLOURS = {
-    "viettel": "#e4002b", "vinaphone": "#0072bc", "vnpt": "#0072bc", "mobifone": "#005baa",
-    "vietnamobile": "#f7941d",
+    "viettel": "#d55e00", "vinaphone": "#0072b2", "vnpt": "#0072b2", "mobifone": "#56b4e9",
+    "vietnamobile": "#e69f00",
 }
-_FALLBACK_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
+_FALLBACK_COLOURS = ["#000000", "#cc79a7", "#009e73", "#f0e442"]
+#: marker-cluster bubbles: neutral greys, so they never read as gap classes
+CLUSTER_FILL = "rgba(80, 80, 80, 0.35)"
+CLUSTER_CORE = "rgba(50, 50, 50, 0.85)"
+#: grid and fibre lines, facilities, proposed sites
+LINE_STYLES = {"grid": {"color": "#444444", "weight": 2},
+               "fibre": {"color": "#8c510a", "weight": 2, "dashArray": "6 4"}}
+FACILITY_COLOUR = "#ffffff"
+SITE_STYLE = {"background": "#111111", "color": "#ffd400", "border": "2px solid #ffd400"}
 KIND_STYLES = {
     "measured": {"dashArray": None, "fillOpacity": 0.35, "weight": 2},
     "declared": {"dashArray": "8 5", "fillOpacity": 0.2, "weight": 2},
