@@ -19,18 +19,11 @@ import pandas as pd
 from babel import Locale
 
 from gisapp import schema as S
-from gisapp.i18n import gap_label, t
 from gisapp.i18n.columns import column_label
 from gisapp.i18n.numbers import locale_of
 
-try:                                   # guard: the "words" helper's modules (issue 13)
-    from gisapp.i18n.values import value_label as _value_label
-except ImportError:                    # pragma: no cover - until they land on main
-    _value_label = None
-try:
-    from gisapp.i18n.why import why_text as _why_text
-except ImportError:                    # pragma: no cover
-    _why_text = None
+from gisapp.i18n.values import value_label as _value_label
+from gisapp.i18n.why import why_text as _why_text
 
 __all__ = ["MISSING", "readable", "value_words", "why_words", "grouped", "percent"]
 
@@ -75,13 +68,7 @@ def value_words(column: str, values: pd.Series, lang: str) -> pd.Series:
     def word(v: object) -> str:
         if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
             return MISSING
-        if _value_label is not None:
-            return str(_value_label(column, v, lang))
-        if column in (S.GAP_CLASS, f"{S.GAP_CLASS}_old", "gap_class_from", "gap_class_to"):
-            return gap_label(str(v), lang)
-        if column == "change":
-            return t(f"change_{v}", lang)
-        return str(v)
+        return str(_value_label(column, v, lang))
 
     text = values.astype(object).where(values.notna(), None)
     lookup = {v: word(v) for v in pd.unique(text)}
@@ -89,12 +76,8 @@ def value_words(column: str, values: pd.Series, lang: str) -> pd.Series:
 
 
 def why_words(frame: pd.DataFrame, lang: str) -> pd.Series:
-    """The ``why`` text in the reader's language (the raw text until the "words" helper's
-    ``why_text`` lands); missing → "–"."""
-    if _why_text is not None:
-        out = pd.Series(_why_text(frame, lang), index=frame.index)
-    else:
-        out = frame[S.WHY] if S.WHY in frame else pd.Series("", index=frame.index)
+    """The ``why`` text in the reader's language (:func:`gisapp.i18n.why.why_text`); missing → "–"."""
+    out = pd.Series(_why_text(frame, lang), index=frame.index)
     return out.astype("string").fillna(MISSING).replace("", MISSING).astype(object)
 
 
