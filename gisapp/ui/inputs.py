@@ -447,6 +447,12 @@ def public_message(text: str, names: Mapping[str, str]) -> str:
         if names[key]:
             text = text.replace(key, names[key])
     for key in sorted(names, key=len, reverse=True):
+        # a message that names the saved file by its name alone (as the Vietnamese
+        # messages do) gets the uploaded name too
+        base = Path(key).name
+        if names[key] and base and base != names[key] and Path(key).suffix:
+            text = text.replace(f"“{base}”", f"“{names[key]}”").replace(f"'{base}'", f"'{names[key]}'")
+    for key in sorted(names, key=len, reverse=True):
         if not names[key]:
             text = text.replace(key.rstrip("/\\") + "/", "").replace(key.rstrip("/\\") + "\\", "")
     return text
