@@ -299,6 +299,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "dict_source": ("Nguồn", "Source"),
     "kml_villages": ("Các thôn", "Villages"),
     "kml_no_value": ("(chưa rõ)", "(unknown)"),
+    "kml_yes": ("Có", "Yes"),
+    "kml_no": ("Không", "No"),
 }
 
 

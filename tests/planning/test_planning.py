@@ -109,8 +109,8 @@ def _xlsx_ids(data: bytes) -> list[str]:
 
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     rows = list(wb["Ranked"].iter_rows(values_only=True))
-    col = rows[0].index(S.ID)
-    return [str(r[col]) for r in rows[1:]]
+    col = rows[1].index(S.ID)
+    return [str(r[col]) for r in rows[2:]]
 
 
 def test_each_carrier_pack_rereads_with_exactly_its_villages(plan_dir, demo_plan):
