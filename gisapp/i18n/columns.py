@@ -86,6 +86,8 @@ _FIXED: dict[str, _E] = {
     S.GAP_CLASS: ("Nhóm thiếu hụt", "Gap class", "Thôn thiếu điện, thiếu sóng, cả hai, hay đã có",
                   "Whether the village lacks power, signal, both, or is served", "text", "gap"),
     S.WHY: ("Lý do", "Why", "Giải thích vì sao thôn thuộc nhóm này", "Why the village is in its gap class", "text", "gap"),
+    S.WHY + "_words": ("Lý do (tiếng Việt)", "Why (in English)", "Lý do, viết bằng ngôn ngữ của bảng",
+                       "Why, written in the workbook's language", "text", "gap"),
     S.PRIORITY_RANK: ("Hạng ưu tiên", "Priority rank", "Thứ tự ưu tiên (1 là cao nhất); thôn đã có điện và sóng không xếp hạng",
                       "Order of priority (1 first); served villages are not ranked", "rank", "priority"),
     S.PRIORITY_TIER: ("Mức ưu tiên", "Priority tier", "Mức ưu tiên: cao, trung bình, thấp, không",

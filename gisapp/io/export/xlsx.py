@@ -29,7 +29,7 @@ from gisapp.i18n.labels import t
 from gisapp.io.export.common import (
     _FORMULA_START, _XML_ILLEGAL, _attributes, _is_text, _plain, atomic_path,
 )
-from gisapp.io.export.words import words_series
+from gisapp.io.export.words import why_in, words_series
 
 __all__ = ["NUMBER_FORMATS", "WORDS_COLUMNS", "write_xlsx"]
 
@@ -320,14 +320,18 @@ def _row_xml(r: int, letters: Sequence[str], cells: Sequence[str | None]) -> str
 
 
 def _with_words(attrs: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """``attrs`` with ``<col>_words`` right after each of :data:`WORDS_COLUMNS` present."""
+    """``attrs`` with ``<col>_words`` right after each of :data:`WORDS_COLUMNS` present,
+    and ``why_words`` (the why in ``lang``) once :mod:`gisapp.i18n.why` gives it."""
     present = [c for c in WORDS_COLUMNS if c in attrs.columns
                and c + WORDS_SUFFIX not in attrs.columns]
-    if not present:
+    why = why_in(attrs, lang) if schema.WHY + WORDS_SUFFIX not in attrs.columns else None
+    if not present and why is None:
         return attrs
     out = attrs.copy()
     for c in present:
         out.insert(out.columns.get_loc(c) + 1, c + WORDS_SUFFIX, words_series(c, attrs[c], lang))
+    if why is not None:
+        out.insert(out.columns.get_loc(schema.WHY) + 1, schema.WHY + WORDS_SUFFIX, why)
     return out
 
 
