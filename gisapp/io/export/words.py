@@ -10,6 +10,7 @@ removes the guards).
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -21,14 +22,17 @@ from gisapp.i18n.columns import column_kind
 from gisapp.i18n.labels import gap_label, t
 from gisapp.io.export.common import _plain
 
-try:    # helper "words": gisapp.i18n.values (remove the guard once it is in main)
-    from gisapp.i18n.values import value_label as _value_label
-except ImportError:     # pragma: no cover - until gisapp.i18n.values lands
-    _value_label = None
-try:    # helper "words": gisapp.i18n.why (remove the guard once it is in main)
-    from gisapp.i18n.why import why_text as _why_text
-except ImportError:     # pragma: no cover - until gisapp.i18n.why lands
-    _why_text = None
+def _guarded(module: str, name: str) -> Any:
+    """``module.name`` once helper "words" has landed it, else None (imported by name so
+    the layer contract does not see a module that is not there yet; remove with the guard)."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):     # pragma: no cover - until it lands in main
+        return None
+
+
+_value_label = _guarded("gisapp.i18n.values", "value_label")
+_why_text = _guarded("gisapp.i18n.why", "why_text")
 
 __all__ = ["display", "value_words", "words_series", "why_in"]
 
