@@ -35,7 +35,7 @@ def _plan(args: argparse.Namespace) -> int:
     p = plan(result, config=cfg, progress=_scaled(progress, 0.7, 0.9))
     if progress:
         progress(0.9, "writing costs, sites and carrier packs")
-    paths = write_plan(p, result, args.out)
+    paths = write_plan(p, result, args.out, lang=args.lang)
     if progress:
         progress(1.0, "done")
     t = p.totals
@@ -66,4 +66,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="add coverage modelled from the towers (and DEM) before planning "
                    "(as [propagation] enabled = true)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="language of the files for people (Excel headers, KML); default vi")
     p.set_defaults(func=_plan)

@@ -49,9 +49,9 @@ def _run(args: argparse.Namespace) -> int:
 
         cfg = cfg.replace(options=dataclasses.replace(cfg.options, engine="dask"))
         with Client(args.scheduler):
-            result, paths = run_to_dir(cfg, args.out, progress=progress)
+            result, paths = run_to_dir(cfg, args.out, progress=progress, lang=args.lang)
     else:
-        result, paths = run_to_dir(cfg, args.out, progress=progress)
+        result, paths = run_to_dir(cfg, args.out, progress=progress, lang=args.lang)
     secs = time.perf_counter() - t0
     counts = result.villages["gap_class"].value_counts()
     print(f"{len(result.villages)} villages analysed in {secs:.1f} s"
@@ -72,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", type=Path, help="run config (TOML)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="language of the files for people (Excel headers, KML); default vi")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run the per-village steps on this dask.distributed scheduler "
                    "(implies engine = \"dask\"; needs pip install gisapp[scale])")

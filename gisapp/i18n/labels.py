@@ -382,6 +382,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "gap_no_power": ("Chưa có điện", "No power"),
     "gap_served": ("Đã có điện và sóng", "Served"),
     "gap_unknown": ("Chưa xác định", "Unknown"),
+    # --- helper "exports" (issue 13 item 7): column dictionary, Excel, KML -------------
+    "col_unknown": ("Chưa có giải thích cho cột này", "No entry for this column yet"),
+    "col_words": ("{label} (bằng chữ)", "{label} (in words)"),
+    "col_words_meaning": ("{meaning}, viết bằng chữ", "{meaning}, in words"),
+    "xlsx_dictionary": ("Giải thích cột", "Columns"),
+    "dict_column": ("Tên cột (cố định)", "Column (stable name)"),
+    "dict_label": ("Tiêu đề", "Header"),
+    "dict_meaning": ("Ý nghĩa", "Meaning"),
+    "dict_unit": ("Đơn vị", "Unit"),
+    "dict_source": ("Nguồn", "Source"),
+    "kml_villages": ("Các thôn", "Villages"),
+    "kml_no_value": ("(chưa rõ)", "(unknown)"),
+    "kml_yes": ("Có", "Yes"),
+    "kml_no": ("Không", "No"),
 }
 
 # helper "words" (issue 13): values as words, why, errors and warnings

@@ -44,7 +44,10 @@ def number(value: Any, lang: str, *, digits: int = 0) -> str:
     if is_missing(value):
         return MISSING
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(round(float(value), digits), format=pattern, locale=locale_of(lang))
+    try:
+        return format_decimal(round(float(value), digits), format=pattern, locale=locale_of(lang))
+    except ArithmeticError:         # beyond what a Decimal holds (1e300 people): plain form
+        return f"{float(value):.6g}"
 
 
 def people(value: Any, lang: str) -> str:

@@ -30,14 +30,16 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None,
 
 
 def run_to_dir(config: RunConfig | str | Path, out_dir: str | Path, *,
-               progress: Progress | None = None) -> tuple[Result, dict[str, Path]]:
-    """Run and write every export (villages.*, summary.csv, manifest.json) into ``out_dir``."""
+               progress: Progress | None = None, lang: str = "vi"
+               ) -> tuple[Result, dict[str, Path]]:
+    """Run and write every export (villages.*, summary.csv, columns.csv, manifest.json)
+    into ``out_dir``; Excel and KML in ``lang``."""
     result = run(config, progress=progress, out_dir=out_dir)
     title = result.config.options.name
     if result.config.options.synthetic and "synthetic" not in title.lower():
         title += " (synthetic data)"
     paths = export.write_all(result.villages, result.summary, result.manifest, Path(out_dir),
-                             title=title)
+                             title=title, lang=lang)
     if len(result.report.unmatched_names):
         p = Path(out_dir) / "unmatched_names.csv"
         export.write_csv(result.report.unmatched_names, p)

@@ -28,7 +28,7 @@ __all__ = ["PACK_FILES", "carrier_pack_bytes", "pack_carrier", "pack_file_name",
 
 #: files in every carrier pack (``<slug>`` replaced by the carrier's slug)
 PACK_FILES = ("<slug>_villages.xlsx", "<slug>_villages.geojson", "<slug>_villages.kml",
-              "<slug>.gpkg", "manifest.json")
+              "<slug>.gpkg", "columns.csv", "manifest.json")
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)        # fixed entry times: identical packs, identical bytes
 
 
@@ -87,7 +87,7 @@ def pack_file_name(p: Plan, carrier: str) -> str:
     return f"{slug(name) or cslug}.zip"
 
 
-def carrier_pack_bytes(p: Plan, result: Result, carrier: str) -> bytes:
+def carrier_pack_bytes(p: Plan, result: Result, carrier: str, *, lang: str = "vi") -> bytes:
     """The carrier's priority list as one zip (bytes): the signal-gap villages of ``p``
     assigned to ``carrier``, by priority rank.
 
@@ -106,6 +106,9 @@ def carrier_pack_bytes(p: Plan, result: Result, carrier: str) -> bytes:
         The result planned (for its title and synthetic label).
     carrier
         The carrier's display name or slug (see :func:`pack_carrier`).
+    lang
+        Language of the Excel headers and the KML (``"vi"`` / ``"en"``); the column
+        dictionary ``columns.csv`` has both.
     """
     cslug, name = pack_carrier(p, carrier)
     v = p.villages
@@ -121,16 +124,19 @@ def carrier_pack_bytes(p: Plan, result: Result, carrier: str) -> bytes:
         d = Path(tmp)
         files = {
             "xlsx": export.write_xlsx(mine, _commune_summary(mine), d / f"{stem}_villages.xlsx",
-                                      title=f"{title} — villages for {name}"),
+                                      title=f"{title} — villages for {name}", lang=lang),
             "geojson": export.write_geojson(mine, d / f"{stem}_villages.geojson"),
             "kml": export.write_kml(mine, d / f"{stem}_villages.kml", folder_col=S.COMMUNE,
-                                    document_name=f"{name}: villages without signal"),
+                                    document_name=f"{name}: villages without signal", lang=lang),
             "gpkg": _write_pack_gpkg(mine, sites, d / f"{stem}.gpkg"),
+            "columns": export.write_dictionary({"villages": mine.columns, "sites": sites.columns},
+                                               d / export.DICTIONARY_FILE),
         }
         manifest = dict(p.manifest)
         manifest["carrier"] = name
         manifest["carrier_villages"] = [str(x) for x in mine[S.ID]]
         manifest["carrier_sites"] = int(len(sites))
+        manifest["column_dictionary"] = export.DICTIONARY_FILE
         manifest["outputs"] = {f.name: export.file_sha256(f) for f in files.values()}
         files["manifest"] = export.write_manifest(manifest, d / "manifest.json")
         with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -142,7 +148,8 @@ def carrier_pack_bytes(p: Plan, result: Result, carrier: str) -> bytes:
     return buf.getvalue()
 
 
-def write_carrier_packs(p: Plan, result: Result, out_dir: str | Path) -> dict[str, Path]:
+def write_carrier_packs(p: Plan, result: Result, out_dir: str | Path, *,
+                        lang: str = "vi") -> dict[str, Path]:
     """One zip per carrier of the plan (:func:`carrier_pack_bytes`), written atomically
     as ``<carrier slug>.zip`` in ``out_dir`` (created).
 
@@ -157,7 +164,7 @@ def write_carrier_packs(p: Plan, result: Result, out_dir: str | Path) -> dict[st
     paths: dict[str, Path] = {}
     for _, name in sorted(p.carriers.items()):
         target = out / pack_file_name(p, name)
-        data = carrier_pack_bytes(p, result, name)
+        data = carrier_pack_bytes(p, result, name, lang=lang)
         with export.atomic_path(target) as ztmp:
             Path(ztmp).write_bytes(data)
         paths[name] = target
@@ -184,15 +191,17 @@ def _write_pack_gpkg(villages: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, path: 
 
 
 
-def write_plan(p: Plan, result: Result, out_dir: str | Path) -> dict[str, Path]:
+def write_plan(p: Plan, result: Result, out_dir: str | Path, *,
+               lang: str = "vi") -> dict[str, Path]:
     """Write every output of ``gisapp plan``.
 
     ``costs.csv`` / ``costs.xlsx`` (villages with a gap, by priority rank, with their
     cheapest option and cost; the workbook has a summary per commune and one sheet per
     commune), ``sites.gpkg`` / ``sites.geojson`` / ``sites.csv`` (chosen new sites),
     one ``<carrier>.zip`` per carrier (:func:`write_carrier_packs`) and
+    ``columns.csv`` (the column dictionary of costs and sites, both languages) and
     ``manifest.json`` (the run's manifest, the plan settings and totals, SHA-256 of
-    every file written).
+    every file written). Excel headers and KML in ``lang``.
 
     Returns
     -------
@@ -207,14 +216,18 @@ def write_plan(p: Plan, result: Result, out_dir: str | Path) -> dict[str, Path]:
     paths: dict[str, Path] = {
         "costs_csv": export.write_csv(rows, out / "costs.csv"),
         "costs_xlsx": export.write_xlsx(rows, _commune_summary(rows), out / "costs.xlsx",
-                                        title=f"{title} — cost of closing each gap (USD)"),
+                                        title=f"{title} — cost of closing each gap (USD)",
+                                        lang=lang),
         "sites_gpkg": _write_sites_gpkg(p.sites, out / "sites.gpkg"),
         "sites_geojson": export.write_geojson(p.sites, out / "sites.geojson"),
         "sites_csv": export.write_csv(p.sites, out / "sites.csv"),
     }
-    for name, path in write_carrier_packs(p, result, out).items():
+    paths["columns"] = export.write_dictionary({"costs": rows.columns, "sites": p.sites.columns},
+                                               out / export.DICTIONARY_FILE)
+    for name, path in write_carrier_packs(p, result, out, lang=lang).items():
         paths[f"pack:{name}"] = path
     manifest = dict(p.manifest)
+    manifest["column_dictionary"] = export.DICTIONARY_FILE
     manifest["outputs"] = {Path(f).name: export.file_sha256(f) for f in paths.values()}
     paths["manifest"] = export.write_manifest(manifest, out / "manifest.json")
     return paths

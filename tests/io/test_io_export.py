@@ -115,23 +115,26 @@ def test_xlsx_sheets_and_inert_formulas(tmp_path, villages, summary):
     p = write_xlsx(villages, summary, tmp_path / "v.xlsx", title="Synthetic data — demo")
     wb = openpyxl.load_workbook(p)
     assert wb.sheetnames[:2] == ["Summary", "Ranked"]
-    communes = wb.sheetnames[2:]
+    communes = wb.sheetnames[2:-1]
     assert communes == ["Xã Mường Lạn", "Xã _A__B_C__", "(none)"]
+    assert wb.sheetnames[-1] == "Giải thích cột"               # the column dictionary
     assert all(len(s) <= 31 for s in wb.sheetnames)
     s = wb["Summary"]
-    assert s["A1"].value == "Synthetic data — demo" and s["A3"].value == "level"
-    assert s.freeze_panes == "A4"
+    assert s["A1"].value == "Synthetic data — demo" and s["A3"].value == "Cấp"
+    assert s["A4"].value == "level"
+    assert s.freeze_panes == "A5"
     r = wb["Ranked"]
-    assert r.freeze_panes == "A2"
-    header = [c.value for c in r[1]]
+    assert r.freeze_panes == "A3"
+    header = [c.value for c in r[2]]
     assert "geometry" not in header
     name_col = header.index(schema.NAME) + 1
-    names = [r.cell(row=i, column=name_col).value for i in range(2, 6)]
+    assert r.cell(row=1, column=name_col).value == "Tên thôn"
+    names = [r.cell(row=i, column=name_col).value for i in range(3, 7)]
     assert names == [FORMULA, SCRIPT, "-1+2", "Bản Nà Xạ"]   # by rank, unranked last
-    cell = r.cell(row=2, column=name_col)
+    cell = r.cell(row=3, column=name_col)
     assert cell.data_type == "s" and cell.quotePrefix          # text, not a formula
     assert r.column_dimensions["A"].width >= 8
-    assert wb["Xã Mường Lạn"].max_row == 3
+    assert wb["Xã Mường Lạn"].max_row == 4
     # raw XML: the formula string never appears inside an <f> element
     import zipfile
     with zipfile.ZipFile(p) as zf:
@@ -144,7 +147,7 @@ def test_xlsx_sheet_names_unique_after_sanitising(tmp_path, villages, summary):
     v[schema.COMMUNE] = ["A" * 40, "A" * 41, "summary", "A/B"]
     wb = openpyxl.load_workbook(write_xlsx(v, summary, tmp_path / "u.xlsx"))
     names = wb.sheetnames
-    assert len({n.lower() for n in names}) == len(names) == 6
+    assert len({n.lower() for n in names}) == len(names) == 7      # + the dictionary
     assert "A" * 31 in names and ("A" * 27 + " (2)") in names and "summary (2)" in names
 
 
@@ -156,7 +159,7 @@ def test_kml_structure_and_escaping(tmp_path, villages):
     assert root.tag == f"{KML}kml"
     folders = root.findall(f"{KML}Document/{KML}Folder")
     counts = {f.findtext(f"{KML}name"): len(f.findall(f"{KML}Placemark")) for f in folders}
-    assert counts == {"no_power_no_signal": 1, "no_signal": 2, "served": 1}
+    assert counts == {"Chưa điện, chưa sóng": 1, "Chưa có sóng": 2, "Đã có điện và sóng": 1}
     assert not list(root.iter("script"))                  # text, never an element
     pms = {pm.findtext(f"{KML}name"): pm for pm in root.iter(f"{KML}Placemark")}
     assert set(pms) == {SCRIPT, FORMULA, "Bản Nà Xạ", "-1+2"}
@@ -174,7 +177,7 @@ def test_kml_structure_and_escaping(tmp_path, villages):
     assert data[schema.COMMUNE] == "Xã Mường Lạn" and data[schema.POP] == "120.0"
     # child order inside Placemark follows the KML 2.2 schema
     order = [etree.QName(c).localname for c in holed]
-    assert order == ["name", "styleUrl", "ExtendedData", "Polygon"]
+    assert order == ["name", "description", "styleUrl", "ExtendedData", "Polygon"]
 
 
 @pytest.mark.parametrize("writer,suffix", [(write_csv, "csv"), (write_geojson, "geojson"),
@@ -239,14 +242,19 @@ def test_caller_frame_unchanged(tmp_path, villages, summary):
 def test_write_all_and_manifest(tmp_path, villages, summary):
     manifest = {"version": "0.1", "config": {"a": 1}}
     out = write_all(villages.to_crs(3405), summary, manifest, tmp_path / "out", title="demo")
-    assert set(out) == {"gpkg", "geojson", "csv", "xlsx", "kml", "summary", "manifest"}
+    assert set(out) == {"gpkg", "geojson", "csv", "xlsx", "kml", "summary", "columns",
+                        "manifest"}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "manifest.json", "summary.csv", "villages.csv", "villages.geojson", "villages.gpkg",
-        "villages.kml", "villages.xlsx"]
+        "columns.csv", "manifest.json", "summary.csv", "villages.csv", "villages.geojson",
+        "villages.gpkg", "villages.kml", "villages.xlsx"]
     m = json.loads(out["manifest"].read_text(encoding="utf-8"))
     assert m["config"] == {"a": 1} and "outputs" not in manifest
     assert m["outputs"]["villages.csv"] == export.file_sha256(out["csv"])
-    assert len(m["outputs"]) == 6
+    assert m["column_dictionary"] == "columns.csv"
+    assert len(m["outputs"]) == 7
+    d = pd.read_csv(out["columns"], encoding="utf-8-sig")
+    assert set(d["table"]) == {"villages", "summary"}
+    assert set(villages.columns.drop("geometry")) <= set(d.loc[d["table"] == "villages", "column"])
     with pytest.raises(ValueError, match="unknown export format"):
         write_all(villages, summary, manifest, tmp_path / "x", formats=("shp",))
 
@@ -258,8 +266,8 @@ def test_empty_frame_writes_headers(tmp_path, villages, summary):
     assert json.loads(write_geojson(empty, tmp_path / "e.geojson").read_text())["features"] == []
     root = etree.parse(str(write_kml(empty, tmp_path / "e.kml"))).getroot()
     assert root.findall(f"{KML}Document/{KML}Folder") == []
-    wb = openpyxl.load_workbook(write_xlsx(empty, summary, tmp_path / "e.xlsx"))
-    assert wb.sheetnames == ["Summary", "Ranked"]
+    wb = openpyxl.load_workbook(write_xlsx(empty, summary, tmp_path / "e.xlsx", lang="en"))
+    assert wb.sheetnames == ["Summary", "Ranked", "Columns"]
 
 
 def test_manifest_and_sha(tmp_path):
@@ -304,7 +312,7 @@ def edge() -> gpd.GeoDataFrame:
 
 def _cells(path):
     wb = openpyxl.load_workbook(path)
-    return {ws.title: ([[(c.value, c.data_type, c.quotePrefix) for c in row]
+    return {ws.title: ([[(c.value, c.data_type, c.quotePrefix, c.number_format) for c in row]
                         for row in ws.iter_rows()], ws.freeze_panes,
                        {k: d.width for k, d in ws.column_dimensions.items()})
             for ws in wb}, wb.sheetnames
@@ -324,23 +332,26 @@ def test_xlsx_bulk_cells_equal_openpyxl_cells(tmp_path, edge, summary, monkeypat
     a, b = _cells(fast), _cells(slow)
     assert a == b
     ranked = a[0]["Ranked"][0]
-    name = ranked[0].index((schema.NAME, "s", False))
-    assert [r[name][0] for r in ranked[1:4]] == [" lead", "&<>\"' q", "badchar"]  # 1, 1, 2
-    assert ("=1+1", "s", True) in [r[name] for r in ranked]
+    name = ranked[1].index((schema.NAME, "s", False, "General"))
+    assert [r[name][0] for r in ranked[2:5]] == [" lead", "&<>\"' q", "badchar"]  # 1, 1, 2
+    assert ("=1+1", "s", True, "General") in [r[name] for r in ranked]
 
 
 def test_xlsx_dates_take_the_openpyxl_path(tmp_path, villages, summary):
     v = villages.assign(when=pd.date_range("2024-01-01", periods=4))
     wb = openpyxl.load_workbook(write_xlsx(v, summary, tmp_path / "d.xlsx"))
     ws = wb["Ranked"]
-    col = [c.value for c in ws[1]].index("when") + 1
-    assert ws.cell(row=2, column=col).value == pd.Timestamp("2024-01-02").to_pydatetime()
+    col = [c.value for c in ws[2]].index("when") + 1
+    assert ws.cell(row=3, column=col).value == pd.Timestamp("2024-01-02").to_pydatetime()
 
 
 def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
     """The KML as one ElementTree of the whole document (the writer before streaming)."""
     import io
     import xml.etree.ElementTree as ET
+
+    from gisapp.i18n.columns import column_label
+    from gisapp.io.export.words import display, why_in
 
     def k(tag):
         return f"{KML}{tag}"
@@ -368,7 +379,7 @@ def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
 
     root = ET.Element(k("kml"))
     doc = sub(root, "Document")
-    sub(doc, "name", "gisapp villages")
+    sub(doc, "name", "gisapp: Các thôn")
     for gap, colour in export.GAP_COLOURS.items():
         style = sub(doc, "Style", id=f"gap_{gap}")
         sub(sub(style, "IconStyle"), "color", colour)
@@ -381,14 +392,18 @@ def _reference_kml(gdf: gpd.GeoDataFrame) -> bytes:
     order = {str(g): i for i, g in enumerate(schema.GAP_ORDER)}
     desc = [schema.ID, schema.COMMUNE, schema.POP, schema.GAP_CLASS, schema.WHY,
             schema.PRIORITY_RANK]
+    why_vi = why_in(gdf, "vi")          # the description's why is in the reader's language
     for fv in sorted(set(keys), key=lambda v: (order.get(v, len(order)), v)):
         folder = sub(doc, "Folder")
-        sub(folder, "name", fv)
+        sub(folder, "name", ex_kml.folder_name(schema.GAP_CLASS, fv, "vi"))
         for i in [i for i, key in enumerate(keys) if key == fv]:
             row = gdf.iloc[i]
             pm = sub(folder, "Placemark")
             label = ex_common._plain(row[schema.NAME])
             sub(pm, "name", "" if label is None else label)
+            sub(pm, "description", ex_kml.description_html(
+                [(column_label(c, "vi"), display(c, why_vi.iloc[i] if c == schema.WHY else row[c], "vi"))
+                 for c in desc]))
             if str(gaps[i]) in set(map(str, export.GAP_COLOURS)):
                 sub(pm, "styleUrl", f"#gap_{gaps[i]}")
             ext = sub(pm, "ExtendedData")

@@ -116,8 +116,8 @@ def export_ids(paths: dict) -> dict[str, list[str]]:
         out["csv"] = [r[S.ID] for r in csv.DictReader(fh)]
     wb = openpyxl.load_workbook(paths["xlsx"], read_only=True)
     rows = list(wb["Ranked"].iter_rows(values_only=True))
-    col = rows[0].index(S.ID)
-    out["xlsx"] = [str(r[col]) for r in rows[1:]]
+    col = rows[1].index(S.ID)
+    out["xlsx"] = [str(r[col]) for r in rows[2:]]
     wb.close()
     root = etree.parse(str(paths["kml"])).getroot()
     out["kml"] = [d.findtext(f"{KML}value") for d in root.iter(f"{KML}Data")

@@ -109,8 +109,8 @@ def _xlsx_ids(data: bytes) -> list[str]:
 
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     rows = list(wb["Ranked"].iter_rows(values_only=True))
-    col = rows[0].index(S.ID)
-    return [str(r[col]) for r in rows[1:]]
+    col = rows[1].index(S.ID)
+    return [str(r[col]) for r in rows[2:]]
 
 
 def test_each_carrier_pack_rereads_with_exactly_its_villages(plan_dir, demo_plan):
@@ -128,7 +128,8 @@ def test_each_carrier_pack_rereads_with_exactly_its_villages(plan_dir, demo_plan
         with zipfile.ZipFile(path) as zf:
             names = sorted(zf.namelist())
             assert names == sorted([f"{stem}_villages.xlsx", f"{stem}_villages.geojson",
-                                    f"{stem}_villages.kml", f"{stem}.gpkg", "manifest.json"])
+                                    f"{stem}_villages.kml", f"{stem}.gpkg", "columns.csv",
+                                    "manifest.json"])
             xlsx_ids = _xlsx_ids(zf.read(f"{stem}_villages.xlsx"))
             gj = json.loads(zf.read(f"{stem}_villages.geojson"))
             kml = etree.fromstring(zf.read(f"{stem}_villages.kml"))

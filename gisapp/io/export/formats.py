@@ -19,6 +19,7 @@ import pandas as pd
 from gisapp import jsonsafe
 from gisapp.io.export.common import _attributes, atomic_path, file_sha256
 from gisapp.io.export.csv import write_csv
+from gisapp.io.export.dictionary import DICTIONARY_FILE, write_dictionary
 from gisapp.io.export.geojson import write_geojson
 from gisapp.io.export.gpkg import write_gpkg
 from gisapp.io.export.kml import write_kml
@@ -53,10 +54,12 @@ FORMATS = ("gpkg", "geojson", "csv", "xlsx", "kml")
 def write_formats(villages: gpd.GeoDataFrame, summary: pd.DataFrame, out_dir: str | Path, *,
                   stem: str, formats: Sequence[str] = FORMATS,
                   layer: str | None = None, title: str | None = None,
-                  kml_options: Mapping[str, Any] | None = None) -> dict[str, Path]:
+                  kml_options: Mapping[str, Any] | None = None,
+                  lang: str = "vi") -> dict[str, Path]:
     """Write one village-like table as ``<stem>.<fmt>`` for each format (GeoPackage layer
     ``layer`` or ``stem``; the Excel workbook gets ``summary`` as its Summary sheet;
-    ``kml_options`` go to :func:`write_kml`). Returns ``format → path``.
+    ``kml_options`` go to :func:`write_kml`; Excel and KML, the files for people, in
+    ``lang``). Returns ``format → path``.
 
     From :data:`PARALLEL_MIN_ROWS` rows on, with two cores or more (as
     :func:`gisapp.parallel.n_threads` counts them: ``GISAPP_THREADS=1`` keeps everything
@@ -76,7 +79,8 @@ def write_formats(villages: gpd.GeoDataFrame, summary: pd.DataFrame, out_dir: st
         raise ValueError(f"unknown export format(s) {unknown}; choose from {sorted(FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    options = {"stem": stem, "layer": layer, "title": title, "kml_options": kml_options}
+    options = {"stem": stem, "layer": layer, "title": title, "kml_options": kml_options,
+               "lang": lang}
     away = [f for f in formats if f in _PROCESS_FORMATS]
     if (not away or len(away) == len(formats) or len(villages) < PARALLEL_MIN_ROWS
             or n_threads() < 2):
@@ -107,14 +111,14 @@ def write_formats(villages: gpd.GeoDataFrame, summary: pd.DataFrame, out_dir: st
 
 def _write_here(villages: gpd.GeoDataFrame, summary: pd.DataFrame, out: Path, *,
                 formats: Sequence[str], stem: str, layer: str | None, title: str | None,
-                kml_options: Mapping[str, Any] | None) -> dict[str, Path]:
+                kml_options: Mapping[str, Any] | None, lang: str) -> dict[str, Path]:
     """:func:`write_formats` one format after another in this process."""
     writers = {
         "gpkg": lambda p: write_gpkg(villages, p, layer=layer or stem),
         "geojson": lambda p: write_geojson(villages, p),
         "csv": lambda p: write_csv(villages, p),
-        "xlsx": lambda p: write_xlsx(villages, summary, p, title=title),
-        "kml": lambda p: write_kml(villages, p, **dict(kml_options or {})),
+        "xlsx": lambda p: write_xlsx(villages, summary, p, title=title, lang=lang),
+        "kml": lambda p: write_kml(villages, p, **{"lang": lang, **dict(kml_options or {})}),
     }
     written: dict[str, Path] = {}
     for fmt in formats:
@@ -125,22 +129,28 @@ def _write_here(villages: gpd.GeoDataFrame, summary: pd.DataFrame, out: Path, *,
 
 def write_all(villages: gpd.GeoDataFrame, summary: pd.DataFrame, manifest: Mapping[str, Any],
               out_dir: str | Path, *, stem: str = "villages", formats: Sequence[str] = FORMATS,
-              title: str | None = None) -> dict[str, Path]:
+              title: str | None = None, lang: str = "vi") -> dict[str, Path]:
     """Write every export of a run into ``out_dir``: the formats (as :func:`write_formats`
-    writes them, the Excel workbook in a second process for large tables), summary.csv,
-    and last manifest.json, so a folder with a manifest holds every file whole.
+    writes them, the Excel workbook in a second process for large tables; Excel and KML
+    in ``lang``), summary.csv, the column dictionary columns.csv (both languages), and
+    last manifest.json, so a folder with a manifest holds every file whole.
 
     Returns
     -------
     dict
-        ``format → path`` for each of ``formats``, plus ``"summary"`` (summary.csv) and
-        ``"manifest"`` (manifest.json, the given manifest plus an ``outputs`` entry with
-        the SHA-256 of every file written; the caller's dict is not changed).
+        ``format → path`` for each of ``formats``, plus ``"summary"`` (summary.csv),
+        ``"columns"`` (columns.csv) and ``"manifest"`` (manifest.json, the given manifest
+        plus an ``outputs`` entry with the SHA-256 of every file written and
+        ``column_dictionary``, the dictionary's file name; the caller's dict is not changed).
     """
     out = Path(out_dir)
-    written = write_formats(villages, summary, out, stem=stem, formats=formats, title=title)
+    written = write_formats(villages, summary, out, stem=stem, formats=formats, title=title,
+                            lang=lang)
     written["summary"] = write_csv(summary, out / "summary.csv")
+    written["columns"] = write_dictionary({stem: villages.columns, "summary": summary.columns},
+                                          out / DICTIONARY_FILE)
     full = dict(manifest)
+    full["column_dictionary"] = DICTIONARY_FILE
     full["outputs"] = {p.name: file_sha256(p) for p in written.values()}
     written["manifest"] = write_manifest(full, out / "manifest.json")
     return written

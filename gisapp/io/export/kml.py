@@ -1,9 +1,16 @@
 """KML 2.2 for Google Earth: a Folder per gap class, a Placemark per village, one style
 per gap class in the colours of :data:`gisapp.schema.GAP_COLOURS`. Placemarks are
-streamed in chunks with ElementTree's own escaping and layout."""
+streamed in chunks with ElementTree's own escaping and layout.
+
+For people, in the chosen language: folders are named in words (the gap class's label,
+or the commune), placemarks by the village's name, and each has a description table
+(headers from :func:`gisapp.i18n.columns.column_label`, numbers through
+:mod:`gisapp.i18n.numbers`). The ExtendedData keeps the stable names and raw values for
+machines."""
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,9 +22,12 @@ import numpy as np
 import shapely
 
 from gisapp import schema
+from gisapp.i18n.columns import column_label
+from gisapp.i18n.labels import t
 from gisapp.io.export.common import (
     COORD_DECIMALS, _XML_ILLEGAL, _attributes, _json_value, _plain, _to_4326, atomic_path,
 )
+from gisapp.io.export.words import display, value_words, why_in
 
 __all__ = ["GAP_COLOURS", "KML_NS", "kml_colour", "write_kml"]
 
@@ -101,15 +111,34 @@ def _kml_geometry(geom: Any, level: int) -> str:
     return f"{i0}<MultiGeometry>{parts}{i0}</MultiGeometry>"
 
 
+def description_html(rows: Sequence[tuple[str, str]]) -> str:
+    """The description table of a placemark: one ``<tr>`` per (header, value), HTML-escaped."""
+    cells = "".join(f"<tr><th align=\"left\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                    for k, v in rows)
+    return f"<table>{cells}</table>"
+
+
+def folder_name(folder_col: str, value: Any, lang: str) -> str:
+    """A folder's name in words: the gap class's label, or the value (e.g. the commune)."""
+    if value is None:
+        return t("kml_no_value", lang) if folder_col != schema.GAP_CLASS else \
+            str(value_words(schema.GAP_CLASS, schema.GapClass.UNKNOWN.value, lang))
+    if folder_col == schema.GAP_CLASS:
+        return str(value_words(folder_col, value, lang))
+    return str(value)
+
+
 def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
               folder_col: str = schema.GAP_CLASS, name_col: str = schema.NAME,
               description_cols: Sequence[str] = (
                   schema.ID, schema.COMMUNE, schema.POP, schema.GAP_CLASS, schema.WHY,
                   schema.PRIORITY_RANK, schema.PRIORITY_TIER),
-              document_name: str = "gisapp villages") -> Path:
-    """Write KML 2.2 for Google Earth: a Folder per ``folder_col`` value, a Placemark per
-    village (name, ExtendedData of ``description_cols``, polygon or point), lon/lat in
-    EPSG:4326, one style per gap class.
+              document_name: str | None = None, lang: str = "vi") -> Path:
+    """Write KML 2.2 for Google Earth: a Folder per ``folder_col`` value (named in words
+    in ``lang``), a Placemark per village (its name; a description table of
+    ``description_cols`` with headers and numbers in ``lang``; ExtendedData of the same
+    columns under their stable names; polygon or point), lon/lat in EPSG:4326, one style
+    per gap class. ``document_name`` defaults to "gisapp: Các thôn" / "gisapp: Villages".
 
     The document head (declaration, namespace, name, styles) is written by ElementTree;
     the Folders and Placemarks are streamed into the file in chunks with ElementTree's
@@ -121,7 +150,7 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
     ET.register_namespace("", KML_NS)
     root = ET.Element(_k("kml"))
     doc = _sub(root, "Document")
-    _sub(doc, "name", document_name)
+    _sub(doc, "name", document_name or f"gisapp: {t('kml_villages', lang)}")
     for gap, colour in GAP_COLOURS.items():
         style = _sub(doc, "Style", id=f"gap_{gap}")
         _sub(_sub(style, "IconStyle"), "color", colour)
@@ -134,15 +163,17 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
     attrs = _attributes(gdf)
     desc = [c for c in description_cols if c in attrs.columns]
     if folder_col in attrs.columns:
-        keys = [("unknown" if _plain(v) is None else str(v))
+        keys = [(None if _plain(v) is None else str(v))
                 for v in attrs[folder_col].astype(object).to_numpy()]
+        if folder_col == schema.GAP_CLASS:
+            keys = [schema.GapClass.UNKNOWN.value if k is None else k for k in keys]
     else:
-        keys = ["villages"] * len(attrs)
+        keys = [t("kml_villages", lang)] * len(attrs)
     order = {str(g): i for i, g in enumerate(schema.GAP_ORDER)}
     members: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         members.setdefault(k, []).append(i)
-    folders = sorted(members, key=lambda v: (order.get(v, len(order)), v))
+    folders = sorted(members, key=lambda v: (v is None, order.get(v, len(order)), str(v)))
     geoms = gdf.geometry.to_numpy()
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     names = attrs[name_col].astype(object).to_numpy() if name_col in attrs.columns else None
@@ -151,10 +182,20 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
         if schema.GAP_CLASS in attrs.columns else None
     desc_values = {c: attrs[c].astype(object).to_numpy() for c in desc}
     data_open = {c: f'{_indent(5)}<Data name="{_attr(str(c))}">' for c in desc}
+    shown = dict(desc_values)
+    why = why_in(attrs, lang) if schema.WHY in desc else None
+    if why is not None:
+        shown[schema.WHY] = why.to_numpy()
+    heads = {c: column_label(c, lang) for c in desc}
+
+    def description(i: int) -> str:
+        return description_html([(heads[c], display(c, shown[c][i], lang)) for c in desc])
 
     def placemark(i: int) -> str:
         label = _plain(names[i]) if names is not None else None
         out = [_indent(3), "<Placemark>", _leaf("name", _text("" if label is None else label), 4)]
+        if desc:
+            out.append(_leaf("description", _text(description(i)), 4))
         gap = str(_plain(gaps[i])) if gaps is not None else None
         if gap in gap_values:
             out.append(_leaf("styleUrl", _text(f"#gap_{gap}"), 4))
@@ -180,7 +221,8 @@ def write_kml(villages: gpd.GeoDataFrame, path: str | Path, *,
         with open(tmp, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="") as fh:
             fh.write(head[:-len(_indent(2))])
             for folder_value in folders:
-                fh.write(f"{_indent(2)}<Folder>{_leaf('name', _text(folder_value), 3)}")
+                fh.write(f"{_indent(2)}<Folder>"
+                         f"{_leaf('name', _text(folder_name(folder_col, folder_value, lang)), 3)}")
                 rows = members[folder_value]
                 fh.writelines("".join(placemark(i) for i in rows[start:start + _KML_CHUNK])
                               for start in range(0, len(rows), _KML_CHUNK))
