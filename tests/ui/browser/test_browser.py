@@ -66,15 +66,16 @@ def test_map_renders_offline_and_screenshot(page):
     assert _console_errors(page) == []
 
 
-_PICK_VILLAGE = """() => {
+_PICK_VILLAGE = """(maxY) => {
     // a village polygon whose centre lies inside it and well inside the map's frame,
-    // away from the controls in the corners; returns its id, name and container point
+    // away from the controls in the corners, and above maxY (the fold: the map is taller
+    // than what the window shows); returns its id, name and container point
     const m = window.map, size = m.getSize();
     let out = null;
     m.eachLayer(l => {
         if (out || !l.feature || l.feature.properties.gap === undefined || !l.getCenter) return;
         const c = l.getCenter(), p = m.latLngToContainerPoint(c);
-        if (p.x < 80 || p.y < 80 || p.x > size.x - 220 || p.y > size.y - 160) return;
+        if (p.x < 80 || p.y < 80 || p.x > size.x - 220 || p.y > Math.min(size.y - 160, maxY)) return;
         if (!l._containsPoint(m.latLngToLayerPoint(c))) return;
         let others = 0;          // nothing else (village, school, tower) under the same pixel
         m.eachLayer(o => { if (o !== l && o._containsPoint && o._map
@@ -95,9 +96,9 @@ def test_click_on_village_selects_it_and_keeps_the_zoom(page):
     page.wait_for_timeout(1500)
     frame.evaluate("() => { window.map.setZoom(window.map.getZoom() + 1, {animate: false}); }")
     page.wait_for_timeout(800)
-    target = frame.evaluate(_PICK_VILLAGE)
-    assert target is not None
     box = page.locator(MAP_IFRAME).bounding_box()
+    target = frame.evaluate(_PICK_VILLAGE, page.viewport_size["height"] - box["y"] - 40)
+    assert target is not None
     assert box["y"] + box["height"] > page.viewport_size["height"]     # partly below the fold
     page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
     success = page.locator('[data-testid="stAlertContentSuccess"]').first
