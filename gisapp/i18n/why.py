@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -141,7 +140,7 @@ def _atom(text: str, lang: str) -> str:
     return text if lang == "en" else t("w_ev_unreadable", lang)
 
 
-@lru_cache(maxsize=4096)
+
 def evidence_text(text: str, lang: str = "vi") -> str:
     """An evidence phrase of ``signal_evidence`` or ``power_evidence`` written in ``lang``
     (numbers in the reader's format). A phrase outside the grammar stays as it is in
@@ -169,7 +168,7 @@ _NOTES: list[tuple[re.Pattern, str]] = [
 ]
 
 
-@lru_cache(maxsize=1024)
+
 def note_text(notes: str, lang: str = "vi") -> str:
     """The per-village notes (``"; "``-separated, as :mod:`gisapp.pipeline.normalise` writes
     them) in ``lang``."""
@@ -211,7 +210,7 @@ def _signal(row: Mapping[str, Any], lang: str, pocket_share: float | None) -> st
                          str(_get(row, S.CARRIERS_AT_CENTRE) or ""), pct, pocket_share, lang)
 
 
-@lru_cache(maxsize=4096)
+
 def _signal_words(sig: str, evidence: str, carriers_raw: str, pct_int: int | None,
                   pocket_share: float | None, lang: str) -> str:
     ev = evidence_text(evidence, lang)
@@ -229,12 +228,12 @@ def _signal_words(sig: str, evidence: str, carriers_raw: str, pct_int: int | Non
     return t("w_sig_unknown", lang, ev=ev)
 
 
-@lru_cache(maxsize=8192)
+
 def _people(pop: float | None, lang: str) -> str:
     return t("w_people", lang, n=N.people(pop, lang))
 
 
-@lru_cache(maxsize=1024)
+
 def _power_words(status: str, evidence: str, lang: str) -> str:
     key = {"no": "w_pow_no", "yes": "w_pow_yes"}.get(status, "w_pow_unknown")
     return t(key, lang, ev=evidence_text(evidence, lang))

@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+from gisapp.i18n.columns import column_label
+
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
@@ -65,7 +67,7 @@ def _ranked(at):
 
 def _ranked_ids(at) -> list:
     df = _ranked(at)
-    return df["village_id"].tolist()
+    return df[column_label("village_id", "vi")].tolist()     # headers come from the dictionary
 
 
 def test_demo_loads_with_every_village_counted(loaded):
@@ -180,6 +182,6 @@ def test_selected_village_is_drawn_as_an_added_group_not_in_the_map_script(app):
     assert before["feature_group"] is None
     assert f'"village_id":"{vid}"' in after["feature_group"]
     ranked = _ranked(app)
-    assert ranked.loc[ranked["village_id"].astype(str) == vid, "●"].tolist() == ["●"]
+    assert ranked.loc[ranked[column_label("village_id", "vi")].astype(str) == vid, "●"].tolist() == ["●"]
     assert (ranked["●"] == "●").sum() == 1
-    assert any(vid in str(d.value["village_id"].tolist()) for d in app.dataframe if len(d.value) == 1)
+    assert any(vid in str(d.value[column_label("village_id", "vi")].tolist()) for d in app.dataframe if len(d.value) == 1)

@@ -13,6 +13,8 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
+
+from gisapp.i18n.columns import column_label
 from shapely.geometry import Polygon
 
 pytest.importorskip("streamlit")
@@ -150,7 +152,7 @@ def test_hostile_names_are_inert_in_the_map_and_the_downloads(hostile_run, tmp_p
     assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in blob
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in blob
     ranked = next(d.value for d in at.dataframe if "●" in d.value.columns)
-    assert set(HOSTILE) <= set(ranked["Tên"])                 # the table shows the names as text
+    assert set(HOSTILE) <= set(ranked[column_label("name", "vi")])                 # the table shows the names as text
 
     # the downloads are what the buttons call, on the villages the page shows
     from gisapp.ui.components import export_bytes
