@@ -11,6 +11,8 @@ import re
 import pandas as pd
 import pytest
 
+from gisapp.ui.components import MAP_HEIGHT
+
 from conftest import ARTIFACTS  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
@@ -195,7 +197,7 @@ def _tall_screenshot(page, name: str) -> None:
 def test_planning_page_shows_sites_and_screenshot(page):
     _goto_page(page, "Kế hoạch đầu tư")
     page.get_by_text("Trạm mới được chọn", exact=True).first.wait_for(timeout=120_000)
-    _wait_single_map(page, 520)                          # planning_page: st_folium height
+    _wait_single_map(page, MAP_HEIGHT)                   # planning_page: st_folium height
     page.frame_locator(MAP_IFRAME).locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
     frame = _map_frame(page)
     frame.wait_for_function("() => window.map !== undefined")
