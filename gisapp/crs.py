@@ -19,7 +19,7 @@ from pyproj import CRS
 
 from gisapp.errors import CRSMismatchError, MissingCRSError
 
-__all__ = ["metric_crs", "to_metric", "check_crs", "pixel_index", "Grid", "VN2000_CRS", "utm_epsg",
+__all__ = ["metric_crs", "to_metric", "check_crs", "pixel_index", "Grid", "window_on", "VN2000_CRS", "utm_epsg",
            "scale_error"]
 
 log = logging.getLogger(__name__)
@@ -179,3 +179,14 @@ def scale_error(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     m = np.abs(np.asarray(f.meridional_scale, dtype=float) - 1.0)
     p = np.abs(np.asarray(f.parallel_scale, dtype=float) - 1.0)
     return np.fmax(m, p)
+
+
+def window_on(r0: int, r1: int, c0: int, c1: int, shape: tuple[int, int]
+              ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """A NaN ``float64`` array for rows r0 … r1-1, columns c0 … c1-1, and the part of that
+    window that lies on a band of ``shape`` (``rr0, rr1, cc0, cc1``; None when off it):
+    the caller fills ``out[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0]`` from the band."""
+    out = np.full((max(r1 - r0, 0), max(c1 - c0, 0)), np.nan, dtype=np.float64)
+    rr0, rr1 = max(r0, 0), min(r1, shape[0])
+    cc0, cc1 = max(c0, 0), min(c1, shape[1])
+    return out, ((rr0, rr1, cc0, cc1) if rr0 < rr1 and cc0 < cc1 else None)

@@ -17,7 +17,7 @@ import shapely
 from pyproj import CRS
 
 from gisapp.analysis.fractions import check_grid, polygon_cells
-from gisapp.crs import Grid
+from gisapp.crs import Grid, window_on
 from gisapp.parallel import parallel_map
 
 __all__ = ["BandSource", "ArrayBand", "people_on_cells"]
@@ -41,11 +41,9 @@ class ArrayBand:
 
     def window(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
         """Rows r0 … r1-1, columns c0 … c1-1 as ``float64`` (any part off the band is NaN)."""
-        out = np.full((max(r1 - r0, 0), max(c1 - c0, 0)), np.nan, dtype=np.float64)
-        rows, cols = self.values.shape
-        rr0, rr1 = max(r0, 0), min(r1, rows)
-        cc0, cc1 = max(c0, 0), min(c1, cols)
-        if rr0 < rr1 and cc0 < cc1:
+        out, on = window_on(r0, r1, c0, c1, self.values.shape)
+        if on is not None:
+            rr0, rr1, cc0, cc1 = on
             out[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = self.values[rr0:rr1, cc0:cc1]
         return out
 

@@ -25,7 +25,7 @@ from rasterio.enums import MaskFlags, Resampling
 from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
 
-from gisapp.crs import Grid
+from gisapp.crs import Grid, window_on
 from gisapp.errors import MissingCRSError, NoOverlapError, UnreadableFileError
 from gisapp.io.tables import check_file
 
@@ -275,11 +275,9 @@ class RasterBand:
         return self._grid
 
     def window(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-        out = np.full((max(r1 - r0, 0), max(c1 - c0, 0)), np.nan, dtype=np.float64)
-        rows, cols = self.grid.shape
-        rr0, rr1 = max(r0, 0), min(r1, rows)
-        cc0, cc1 = max(c0, 0), min(c1, cols)
-        if rr0 < rr1 and cc0 < cc1:
+        out, on = window_on(r0, r1, c0, c1, self.grid.shape)
+        if on is not None:
+            rr0, rr1, cc0, cc1 = on
             with open_raster(self.path, role=self.role, max_mb=self.max_mb) as ds:
                 win = Window(cc0, rr0, cc1 - cc0, rr1 - rr0)
                 out[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = read_window(ds, self.band, win)

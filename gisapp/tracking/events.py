@@ -29,6 +29,7 @@ import pandas as pd
 from gisapp import schema as S
 from gisapp.errors import GisappError
 from gisapp.tracking.store import SnapshotStore, StoreError
+from gisapp.tracking.store.base import parse_day
 
 __all__ = [
     "CLOSED_BY", "EVIDENCE_TYPES", "MAX_EVIDENCE_BYTES", "Evidence", "EvidenceError",
@@ -111,14 +112,7 @@ def closed_class(gap_class: str, gap: str) -> str | None:
 
 
 def _day(value: object, what: str) -> _dt.date:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    try:
-        return _dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise UpdateError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD") from None
+    return parse_day(value, what, UpdateError)
 
 
 # --- the village as it stands -----------------------------------------------------------

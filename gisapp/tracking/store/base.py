@@ -109,9 +109,9 @@ class SnapshotInfo:
     manifest: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-def _parse_date(value: object) -> _dt.date:
-    if value is None:
-        return _dt.date.today()
+def parse_day(value: object, what: str, error: type[GisappError] = StoreError) -> _dt.date:
+    """``value`` (a date, a datetime or ``YYYY-MM-DD`` text) as a date; ``error`` naming
+    ``what`` when it is none of those."""
     if isinstance(value, _dt.datetime):
         return value.date()
     if isinstance(value, _dt.date):
@@ -119,9 +119,11 @@ def _parse_date(value: object) -> _dt.date:
     try:
         return _dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise StoreError(
-            f"snapshot date '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2025-06-30"
-        ) from None
+        raise error(f"{what} '{value}' is not a date; write it as YYYY-MM-DD, e.g. 2025-06-30") from None
+
+
+def _parse_date(value: object) -> _dt.date:
+    return _dt.date.today() if value is None else parse_day(value, "snapshot date")
 
 
 def _check_label(label: object) -> str:
