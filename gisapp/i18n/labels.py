@@ -7,6 +7,8 @@ language only fails loudly.
 
 from __future__ import annotations
 
+from gisapp.i18n.checks_labels import CHECK_MESSAGES
+from gisapp.i18n.report import REPORT_LABELS
 from gisapp.i18n.words_labels import WORDS
 from gisapp.schema import GapClass
 
@@ -400,6 +402,8 @@ LABELS: dict[str, tuple[str, str]] = {
 
 # helper "words" (issue 13): values as words, why, errors and warnings
 LABELS.update(WORDS)
+LABELS.update({f"rep_{k}": v for k, v in REPORT_LABELS.items()})   # the weekly report
+LABELS.update({f"chk_{k}": v for k, v in CHECK_MESSAGES.items()})  # gisapp check
 
 
 # ---- helper "app" (issue 13): help in place, map legend, table texts ----

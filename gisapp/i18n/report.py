@@ -1,7 +1,8 @@
 """Words of the weekly progress report (:mod:`gisapp.tracking.report`), in Vietnamese and English.
 
 Kept here, below the tracking package, because the report is written by the command line
-as well as the app; the app's own labels are in :mod:`gisapp.i18n.labels`.
+as well as the app; part of the one catalogue: :mod:`gisapp.i18n.labels` holds them under
+``rep_<key>``.
 """
 
 from __future__ import annotations
@@ -95,6 +96,6 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
 
 def rt(key: str, lang: str = "vi", **kw: object) -> str:
     """One report label in ``lang`` (``vi`` or ``en``), formatted with ``kw``."""
-    vi, en = REPORT_LABELS[key]
-    text = en if lang == "en" else vi
-    return text.format(**kw) if kw else text
+    from gisapp.i18n.labels import t
+
+    return t(f"rep_{key}", lang, **kw)
