@@ -13,11 +13,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from babel import Locale
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
 
 __all__ = ["LOCALES", "locale_of", "is_missing", "number", "people", "share", "km", "usd",
-           "vnd", "money", "plural_form"]
+           "vnd", "money", "plural_form", "grouped", "percent"]
 
 #: UI language → Babel locale.
 LOCALES = {"vi": "vi_VN", "en": "en_GB"}
@@ -104,3 +106,26 @@ def money(value_usd: Any, lang: str, *, vnd_per_usd: float | None) -> str:
 def plural_form(count: Any, lang: str) -> str:
     """The CLDR plural category of ``count`` in ``lang`` ("one", "other" …)."""
     return Locale.parse(locale_of(lang)).plural_form(abs(int(count)) if not is_missing(count) else 0)
+
+
+def _symbols(lang: str) -> tuple[str, str]:
+    sym = Locale.parse(locale_of(lang)).number_symbols.get("latn", {})
+    return sym.get("group", ","), sym.get("decimal", ".")
+
+
+def grouped(values: pd.Series, lang: str, *, digits: int = 0, suffix: str = "") -> pd.Series:
+    """A whole column of numbers, grouped, with ``digits`` decimals, in the locale's own
+    symbols (read from Babel once, not per cell: a table of 10,000 villages stays fast);
+    missing → "–"."""
+    x = pd.to_numeric(values, errors="coerce").astype("float64")
+    ok = np.isfinite(x.to_numpy())
+    group, decimal = _symbols(lang)
+    table = str.maketrans({",": group, ".": decimal})
+    text = [f"{v:,.{digits}f}".translate(table) + suffix if good else MISSING
+            for v, good in zip(x.to_numpy(), ok)]
+    return pd.Series(text, index=values.index, dtype=object)
+
+
+def percent(values: pd.Series, lang: str) -> pd.Series:
+    """A column of shares in 0…1 as percentages with one decimal ("12,3%" / "12.3%")."""
+    return grouped(pd.to_numeric(values, errors="coerce") * 100.0, lang, digits=1, suffix="%")

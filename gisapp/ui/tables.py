@@ -14,20 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
-from babel import Locale
 
 from gisapp import schema as S
 from gisapp.i18n.columns import column_label
-from gisapp.i18n.numbers import locale_of
+from gisapp.i18n.numbers import MISSING, grouped, percent
 
-from gisapp.i18n.values import value_label as _value_label
+from gisapp.i18n.values import value_labels
 from gisapp.i18n.why import why_text as _why_text
 
 __all__ = ["MISSING", "readable", "value_words", "why_words", "grouped", "percent"]
 
-MISSING = "–"
 #: columns shown as whole numbers, with decimals, as percentages or as kilometres
 INTEGER = {S.POP, S.N_FACILITIES, S.PRIORITY_RANK, "site_rank", "n_villages", "pop_served",
            "pop_unserved", "cost_usd", "cost_per_person_usd", "signal_cost_usd", "power_cost_usd",
@@ -42,37 +39,9 @@ CODED = {S.GAP_CLASS, S.PRIORITY_TIER, S.SIGNAL_CLASS, S.POWER_STATUS, "cost_opt
          "signal_option", "power_option", "gap_class_from", "gap_class_to", f"{S.GAP_CLASS}_old", "change", "kind"}
 
 
-def _symbols(lang: str) -> tuple[str, str]:
-    sym = Locale.parse(locale_of(lang)).number_symbols.get("latn", {})
-    return sym.get("group", ","), sym.get("decimal", ".")
-
-
-def grouped(values: pd.Series, lang: str, *, digits: int = 0, suffix: str = "") -> pd.Series:
-    """Numbers grouped and with ``digits`` decimals in the locale's symbols; missing → "–"."""
-    x = pd.to_numeric(values, errors="coerce").astype("float64")
-    ok = np.isfinite(x.to_numpy())
-    group, decimal = _symbols(lang)
-    table = str.maketrans({",": group, ".": decimal})
-    text = [f"{v:,.{digits}f}".translate(table) + suffix if good else MISSING
-            for v, good in zip(x.to_numpy(), ok)]
-    return pd.Series(text, index=values.index, dtype=object)
-
-
-def percent(values: pd.Series, lang: str) -> pd.Series:
-    """Shares in 0…1 as percentages with one decimal ("12,3%" / "12.3%", as Babel writes them)."""
-    return grouped(pd.to_numeric(values, errors="coerce") * 100.0, lang, digits=1, suffix="%")
-
-
 def value_words(column: str, values: pd.Series, lang: str) -> pd.Series:
-    """Codes of ``column`` as words (each distinct value looked up once); missing → "–"."""
-    def word(v: object) -> str:
-        if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
-            return MISSING
-        return str(_value_label(column, v, lang))
-
-    text = values.astype(object).where(values.notna(), None)
-    lookup = {v: word(v) for v in pd.unique(text)}
-    return text.map(lambda v: lookup[v]).astype(object)
+    """Codes of ``column`` as words; missing → "–" (:func:`gisapp.i18n.values.value_labels`)."""
+    return value_labels(column, values, lang)
 
 
 def why_words(frame: pd.DataFrame, lang: str) -> pd.Series:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from gisapp import schema
@@ -18,6 +17,7 @@ from gisapp.i18n import numbers as N
 from gisapp.i18n.columns import column_kind
 from gisapp.i18n.labels import t
 from gisapp.i18n.values import value_label as _value_label
+from gisapp.i18n.values import value_labels
 from gisapp.i18n.why import why_text as _why_text
 from gisapp.io.export.common import _plain
 
@@ -36,12 +36,9 @@ def value_words(column: str, value: Any, lang: str) -> Any:
 
 
 def words_series(column: str, values: pd.Series, lang: str) -> pd.Series:
-    """:func:`value_words` of a whole column (each distinct value looked up once)."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    table = np.array([value_words(column, u, lang) for u in uniques.astype(object)] + [None],
-                     dtype=object)
-    return pd.Series(table[np.where(codes < 0, len(uniques), codes)], index=values.index,
-                     dtype=object)
+    """A whole column in words (:func:`gisapp.i18n.values.value_labels`); missing → None,
+    an empty cell."""
+    return value_labels(column, values, lang).where(values.notna(), None)
 
 
 def why_in(frame: pd.DataFrame, lang: str) -> pd.Series | None:
