@@ -273,6 +273,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "p_no_sites": ("Không có trạm mới nào được chọn.", "No new site was chosen."),
     "p_costs": ("Chi phí xoá thiếu hụt từng thôn (USD)", "Cost of closing each village's gaps (USD)"),
     "p_scenarios": ("So sánh kịch bản", "Scenarios compared"),
+    "p_ex_4g_only": ("Chỉ 4G", "4G only"),
+    "p_ex_sites": ("{n} trạm", "{n} sites"),
+    "p_scenario_base": ("Cấu hình gốc", "Base"),
     "p_examples": (
         "Cấu hình chưa có kịch bản ([[scenarios]]); so sánh hai kịch bản mẫu: chỉ tính 4G, gấp đôi số trạm.",
         "The config has no [[scenarios]]; comparing two examples: 4G only, twice the sites.",
@@ -318,6 +321,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "u_village": ("Mã thôn", "Village id"),
     "u_closed_by": ("Xoá nhờ", "Closed by"),
     "u_site_on_air": ("trạm phát sóng đã hoạt động", "a site on air"),
+    # an update event's kind and gap, as the pending list and a village's history show them
+    "v_kind_submitted": ("đã gửi", "submitted"),
+    "v_kind_confirmed": ("đã xác nhận", "confirmed"),
+    "v_kind_rejected": ("bị từ chối", "rejected"),
+    "v_kind_assigned": ("giao cho nhà mạng", "assigned"),
+    "v_gapkind_signal": ("sóng", "signal"),
+    "v_gapkind_power": ("điện", "power"),
     "u_grid_connection": ("đã đấu nối lưới điện", "a grid connection"),
     "u_closed_on": ("Ngày hoàn thành", "Date closed"),
     "u_note": ("Ghi chú", "Note"),

@@ -29,6 +29,8 @@ VALUE_COLUMNS: dict[str, str] = {
     S.SIGNAL_KIND: "v_kind_",
     S.POWER_KIND: "v_kind_",
     "kind": "v_kind_",
+    "gap": "v_gapkind_",          # an update event's gap: signal / power
+    "closed_by": "u_",            # what closed it: site_on_air / grid_connection
     S.POP_SOURCE: "v_pop_source_",
     S.GEOMETRY_TYPE: "v_geometry_",
     "score_part": "v_part_",
@@ -46,7 +48,7 @@ _GAP_COLUMNS = {S.GAP_CLASS, f"{S.GAP_CLASS}_old", "gap_class_from", "gap_class_
 _LAYER_COLUMNS = {S.BEST_LAYER, "layer", "layer_key", "key"}
 #: yes/no columns (besides ``centre__<key>``)
 _BOOL_COLUMNS = {S.CENTRE_ANY, S.FIBRE_REACHED, "on_track", "signal_gap_closed",
-                 "power_gap_closed", "synthetic"}
+                 "power_gap_closed", "synthetic", "renamed", "id_changed"}
 
 #: how the carriers write their own names
 _CARRIERS = {"viettel": "Viettel", "vnpt": "VNPT", "vinaphone": "VinaPhone",

@@ -27,6 +27,7 @@ from gisapp.config import RunConfig, config_to_dict
 from gisapp.ui import cache, present, state, tables
 from gisapp.ui.components import MAP_HEIGHT, keep_view
 from gisapp.ui.assets import MapAssets
+from gisapp.i18n.values import value_label
 from gisapp.i18n import compare_column_label, t
 from gisapp.ui.map import build_map
 
@@ -61,11 +62,12 @@ def siting_controls(lang: str, config: RunConfig, *, scope: str) -> RunConfig:
     return config.replace(siting=siting)
 
 
-def example_scenarios(config: RunConfig) -> tuple[dict[str, Any], ...]:
-    """Scenarios to compare when the config has none: 4G only, twice the sites."""
+def example_scenarios(config: RunConfig, lang: str = "vi") -> tuple[dict[str, Any], ...]:
+    """Scenarios to compare when the config has none: 4G only, twice the sites (named in
+    the reader's language)."""
     n = config.siting.n_sites or 10
-    return ({"name": "4G only", "thresholds.technologies": ["4G"]},
-            {"name": f"{2 * n} sites", "siting.n_sites": 2 * n})
+    return ({"name": t("p_ex_4g_only", lang), "thresholds.technologies": ["4G"]},
+            {"name": t("p_ex_sites", lang, n=2 * n), "siting.n_sites": 2 * n})
 
 
 def plan_key(measure_key: str, config: RunConfig) -> str:
@@ -108,7 +110,7 @@ def _headline(lang: str, totals: dict) -> None:
                 _money(totals["sites_cost_usd"], lang), delta_color="off", delta_arrow="off",
                 help=t("help_p_n_sites", lang))
     c[5].metric(t("p_served", lang), present.fmt_int(totals["pop_served_by_sites"], lang),
-                t("p_method_was", lang, method=totals["siting_method"],
+                t("p_method_was", lang, method=value_label("siting_method", totals["siting_method"], lang),
                   bound=present.fmt_int(totals["siting_bound"], lang)),
                 delta_color="off", delta_arrow="off", help=t("help_p_served", lang))
     per = totals.get("villages_per_carrier") or {}
@@ -194,7 +196,7 @@ def _scenarios(lang: str, config: RunConfig, measured, mkey: str) -> None:
     own = bool(config.scenarios)
     if not own:
         st.caption(t("p_examples", lang))
-        config = config.replace(scenarios=example_scenarios(config))
+        config = config.replace(scenarios=example_scenarios(config, lang))
     key = cache.digest("compare", mkey, config_to_dict(config))
     bar, progress = _bar(lang)
     try:
@@ -203,13 +205,16 @@ def _scenarios(lang: str, config: RunConfig, measured, mkey: str) -> None:
     finally:
         bar.empty()
     table = comp.table.drop(columns=["measured_once"], errors="ignore")
-    names = pd.Series(table.index.astype(str), index=table.index)
+    # the config's own scenario names are the planner's words; the base is named here
+    names = pd.Series([t("p_scenario_base", lang) if n == "base" else n
+                       for n in table.index.astype(str)], index=table.index)
     shown = tables.readable(table, lang)
     shown.columns = [compare_column_label(str(c), lang) for c in table.columns]
     shown.insert(0, t("c_scenario", lang), names.to_numpy())
     st.dataframe(shown, hide_index=True, key="p_compare_table")
     changes = comp.changes
-    st.caption(t("p_changes", lang, first=str(changes.attrs.get("first", "base")), n=len(changes)))
+    st.caption(t("p_changes", lang, first=(lambda f: t("p_scenario_base", lang) if f == "base" else f)(
+        str(changes.attrs.get("first", "base"))), n=len(changes)))
     if len(changes):
         st.dataframe(tables.readable(pd.DataFrame(changes), lang), hide_index=True,
                      key="p_changes_table", height=300)

@@ -18,6 +18,7 @@ from gisapp.config.server import ServerConfig, UserRole, check_listen, load_serv
 from gisapp.errors import GisappError
 from gisapp.tracking import access as A
 from gisapp.tracking import events as E
+from gisapp.ui import tables
 from gisapp.ui.components import show_error
 from gisapp.i18n import t
 
@@ -106,8 +107,8 @@ def _submit_form(lang: str, store, user: UserRole) -> None:
 
 def _decide_form(lang: str, store, user: UserRole) -> None:
     waiting = A.pending(user, store)
-    st.dataframe(waiting.drop(columns=["evidence_sha256"], errors="ignore"), hide_index=True,
-                 key="u_pending")
+    st.dataframe(tables.readable(waiting.drop(columns=["evidence_sha256"], errors="ignore"), lang),
+                 hide_index=True, key="u_pending")
     if waiting.empty or user.role != "planner":
         return
     with st.form("u_decide"):
@@ -137,7 +138,8 @@ def updates_section(lang: str, store, user: UserRole) -> None:
         except GisappError as exc:
             show_error(exc, lang)
         else:
-            st.dataframe(hist, hide_index=True, key="u_history")
+            st.dataframe(tables.readable(hist.drop(columns=["evidence_sha256"], errors="ignore"), lang),
+                         hide_index=True, key="u_history")
 
 
 def report_zip(store, date_from, date_to, lang: str) -> bytes:

@@ -20,7 +20,7 @@ from gisapp import schema as S
 from gisapp.i18n.columns import column_label
 from gisapp.i18n.numbers import MISSING, grouped, percent
 
-from gisapp.i18n.values import value_labels
+from gisapp.i18n.values import labelled_columns, value_labels
 from gisapp.i18n.why import why_text as _why_text
 
 __all__ = ["MISSING", "readable", "value_words", "why_words", "grouped", "percent"]
@@ -34,9 +34,8 @@ PERCENT = {S.POP_SHARE_4G}
 KM = {S.DIST_GRID_M, S.DIST_SITE_M}
 #: longitude and latitude: 5 decimals (about a metre), never grouped
 COORDS = {"lon", "lat"}
-#: columns whose values are codes (shown as words)
-CODED = {S.GAP_CLASS, S.PRIORITY_TIER, S.SIGNAL_CLASS, S.POWER_STATUS, "cost_option",
-         "signal_option", "power_option", "gap_class_from", "gap_class_to", f"{S.GAP_CLASS}_old", "change", "kind"}
+#: columns whose values are codes (shown as words): the ones the catalogue has words for
+CODED = frozenset(labelled_columns())
 
 
 def value_words(column: str, values: pd.Series, lang: str) -> pd.Series:

@@ -96,9 +96,9 @@ def test_planning_page_shows_sites_costs_scenarios_and_carrier_packs(demo_dir, d
     assert len(costs) >= n_gap and (costs[_header("cost_usd")].map(_vi_int) > 0).all()
     table = next(d.value for d in at.dataframe if "Chi phí xoá mọi thiếu hụt (USD)" in d.value.columns)
     table = table.set_index(table.columns[0])                 # the scenario column, no index
-    assert list(table.index) == ["base", "4G only", "20 sites"]
-    assert _vi_int(table.loc["20 sites", "Trạm mới được chọn"]) == 20
-    assert _vi_int(table.loc["base", "Thôn chưa có sóng"]) == n_gap
+    assert list(table.index) == ["Cấu hình gốc", "Chỉ 4G", "20 trạm"]   # named in Vietnamese
+    assert _vi_int(table.loc["20 trạm", "Trạm mới được chọn"]) == 20
+    assert _vi_int(table.loc["Cấu hình gốc", "Thôn chưa có sóng"]) == n_gap
     assert "Số thôn: Chưa điện, chưa sóng" in table.columns and "Dân số: Chưa có sóng" in table.columns
     assert not [c for c in table.columns if "_" in c]            # every column named in words
 

@@ -10,6 +10,8 @@ import zipfile
 
 import pytest
 
+from gisapp.i18n.columns import column_label
+
 pytest.importorskip("streamlit")
 pytest.importorskip("docx")
 import streamlit  # noqa: E402
@@ -57,9 +59,10 @@ def test_progress_page_runs_the_weekly_loop(demo_dir, tmp_path, monkeypatch, dow
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Đã xác nhận" in s.value for s in at.success)
     at.text_input(key="u_history_id").set_value(village).run()
-    hist = next(d.value for d in at.dataframe if "kind" in d.value.columns
-                and set(d.value["kind"]) >= {"submitted", "confirmed"})
-    assert list(hist["kind"]) == ["submitted", "confirmed"]
+    kind = column_label("kind", "vi")                       # the history in the reader's words
+    hist = next(d.value for d in at.dataframe if kind in d.value.columns
+                and set(d.value[kind]) >= {"đã gửi", "đã xác nhận"})
+    assert list(hist[kind]) == ["đã gửi", "đã xác nhận"]
     at.button(key="r_make").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     data = next(v for k, v in downloads.items() if k.startswith("report_"))
