@@ -166,6 +166,15 @@ def _goto_page(page, label: str) -> None:
     page.get_by_text(label, exact=True).click()
 
 
+def _run_finished(page) -> None:
+    """Wait until Streamlit's current run has ended (its "running" status is gone): a pan or
+    zoom of the map starts a run (the app keeps the view), and elements of the page left
+    from before a switch are removed only when the run ends."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')""", timeout=120_000)
+
+
 def _wait_single_map(page, height: int) -> None:
     """After a page switch Streamlit keeps the previous page's map (stale) until the new run
     ends, and adds the new page's map later; wait until the only map left is the new page's
@@ -197,6 +206,7 @@ def _tall_screenshot(page, name: str) -> None:
 def test_planning_page_shows_sites_and_screenshot(page):
     _goto_page(page, "Kế hoạch đầu tư")
     page.get_by_text("Trạm mới được chọn", exact=True).first.wait_for(timeout=120_000)
+    _run_finished(page)                                  # the map page's map is gone by then
     _wait_single_map(page, MAP_HEIGHT)                   # planning_page: st_folium height
     page.frame_locator(MAP_IFRAME).locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
     frame = _map_frame(page)
