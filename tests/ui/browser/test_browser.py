@@ -89,6 +89,10 @@ _PICK_VILLAGE = """(maxY) => {
 }"""
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 13, open: after a zoom the kept view and the map's own view can chase each other "
+    "for a few runs (zoom 11, 10, 11, 10 seen on 2026-12-07), so the zoom after a click is "
+    "not always the planner's"))
 def test_click_on_village_selects_it_and_keeps_the_zoom(page):
     """A real mouse click on the canvas (the map is partly below the fold at this
     viewport: Leaflet's focus-on-mousedown used to scroll the page between press and
@@ -97,7 +101,9 @@ def test_click_on_village_selects_it_and_keeps_the_zoom(page):
     frame = _map_frame(page)
     page.wait_for_timeout(1500)
     frame.evaluate("() => { window.map.setZoom(window.map.getZoom() + 1, {animate: false}); }")
-    page.wait_for_timeout(800)
+    # the zoom starts a run (the app keeps the view); a click that lands while that run is
+    # still going can be lost (a known race, issue 13's notes), so wait for it to end
+    _run_finished(page)
     box = page.locator(MAP_IFRAME).bounding_box()
     target = frame.evaluate(_PICK_VILLAGE, page.viewport_size["height"] - box["y"] - 40)
     assert target is not None
