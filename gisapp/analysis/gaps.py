@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp import schema as S
+from gisapp.i18n.why import measured_text
 from gisapp.schema import GapClass, PowerStatus, SignalClass
 
 __all__ = ["LayerMeasure", "combine_layers", "classify_signal", "classify_gaps", "explain"]
@@ -288,6 +289,14 @@ def explain(
     power_text[pwr.eq(PowerStatus.UNKNOWN.value)] = "electricity unknown: " + pev
     text = people + " people; " + signal_text + "; " + power_text + "."
     text = text.str.slice(0, 1).str.upper() + text.str.slice(1)
+    disputed = [c for c in villages.columns if str(c).startswith("dispute__")]
+    if disputed:
+        has = villages[disputed].fillna("").astype(str).ne("").any(axis=1)
+        if has.any():
+            cols = [c for c in villages.columns if str(c).startswith(
+                ("dispute__", "meas_samples__", "meas_share_below__"))]
+            extra = [measured_text(r, "en") for r in villages.loc[has, cols].to_dict("records")]
+            text[has] = text[has] + " " + pd.Series(extra, index=text.index[has])
     if notes:
         extra = pd.Series(notes).reindex(idx)
         text = text.where(extra.isna(), text + " Note: " + extra.astype(str) + ".")
