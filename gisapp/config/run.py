@@ -222,8 +222,8 @@ class ComplaintLayer:
     """Complaint points (time, place, carrier), counted per village and carrier."""
 
     path: Path
-    time: str = "time"
-    carrier: str = "carrier"
+    time: str = "date"                # as data/templates/complaints.xlsx writes it
+    carrier: str = "carrier"          # empty (a power complaint) or unknown: total only
     layer: str | None = None
     lon: str | None = None
     lat: str | None = None

@@ -205,6 +205,19 @@ _FIXED: dict[str, _E] = {
     "on_track": ("Đúng tiến độ", "On track", "Số còn lại không vượt mục tiêu", "Remaining is not above the target", "bool", "tracking"),
     S.COMPLAINTS: ("Số phản ánh", "Complaints", "Số phản ánh về sóng trong thôn (mọi nhà mạng)",
                    "Signal complaints in the village (all carriers)", "count", "complaints"),
+    "villages_declared_not_measured": ("Số thôn công bố có sóng, đo không có",
+                                       "Villages declared covered, measured not",
+                                       "Số thôn mà vùng phủ công bố có sóng nhưng đo kiểm đủ mẫu không có",
+                                       "Villages declared covered where sufficient measurements say not",
+                                       "count", "measured"),
+    "villages_measured_not_declared": ("Số thôn đo có sóng, công bố không có",
+                                       "Villages measured covered, not declared",
+                                       "Số thôn mà đo kiểm đủ mẫu có sóng nhưng vùng phủ công bố không có",
+                                       "Villages sufficient measurements cover where none is declared",
+                                       "count", "measured"),
+    "layer": ("Lớp (nhà mạng – công nghệ)", "Layer (carrier – technology)",
+              "Nhà mạng và công nghệ của dòng", "The carrier and technology of the row", "text",
+              "measured"),
 }
 
 #: columns whose meaning differs in one table: table → column → entry

@@ -93,6 +93,11 @@ def _signal_columns(m: Measured, cfg: RunConfig) -> tuple[pd.DataFrame, pd.Serie
     has = m.base["_has_geom"]
     sig = gaps.classify_signal(combined, pocket_share=th.pocket_share, has_geometry=has)
     combined.loc[~has, S.SIGNAL_EVIDENCE] = "no geometry"
+    # the per-layer centre columns keep what each layer says (the declared answer stays
+    # visible beside its dispute); only the combined facts above took the verdicts
+    for lm in layers:
+        if evidence.LAYER_CENTRE in lm.frame:
+            combined[S.centre_col(lm.key)] = lm.frame[evidence.LAYER_CENTRE].astype("boolean")
     return combined.join(evidence_cols), sig
 
 

@@ -32,8 +32,10 @@ from gisapp.pipeline.model import Measured, RunReport
 from gisapp.pipeline.normalise import check_columns
 from gisapp.text import slug
 
-__all__ = ["known_carriers", "read_measurements", "read_complaints", "Judged", "judge"]
+__all__ = ["LAYER_CENTRE", "known_carriers", "read_measurements", "read_complaints", "Judged", "judge"]
 
+#: column of an overruled layer's frame keeping the layer's own centre answer
+LAYER_CENTRE = "centre_as_layer"
 #: carriers known by another name (VNPT runs VinaPhone)
 _ALIASES = {"vnpt": "VNPT", "vinaphone": "VinaPhone"}
 
@@ -179,7 +181,8 @@ def overrule(layers: list[gaps.LayerMeasure], verdicts: dict[str, pd.Series]
              ) -> list[gaps.LayerMeasure]:
     """The layers with the centre of each declared or modelled layer replaced by the
     measured verdict of its carrier × technology where that verdict is sufficient
-    (measurements outrank declared coverage); the frames given are not changed."""
+    (measurements outrank declared coverage); the layer's own answer is kept in
+    :data:`LAYER_CENTRE`. The frames given are not changed."""
     out = []
     for lm in layers:
         verdict = verdicts.get(S.layer_key(lm.carrier, lm.technology))
@@ -188,6 +191,7 @@ def overrule(layers: list[gaps.LayerMeasure], verdicts: dict[str, pd.Series]
             continue
         frame = lm.frame.copy()
         v = verdict.reindex(frame.index)
+        frame[LAYER_CENTRE] = frame["centre"].astype("boolean")
         centre = frame["centre"].astype("boolean").copy()
         centre[v.eq(S.Verdict.COVERED.value).to_numpy()] = True
         centre[v.eq(S.Verdict.NOT_COVERED.value).to_numpy()] = False

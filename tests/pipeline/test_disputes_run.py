@@ -60,7 +60,7 @@ def _project(tmp_path, *, extra: str = "") -> object:
                   "ts": when, "dl": 12.5}).to_csv(tmp_path / "drive.csv", index=False)
     clon, clat = _ll([X0 + 10, X0 + 20, X0 + 4500, X0 + 50_000], [Y0 + 10] * 3 + [Y0])
     pd.DataFrame({"lon": clon, "lat": clat, "carrier": ["Viettel", "Viettel", "VNPT", "Viettel"],
-                  "time": "2025-05-01"}).to_csv(tmp_path / "complaints.csv", index=False)
+                  "date": "2025-05-01"}).to_csv(tmp_path / "complaints.csv", index=False)
     text = f"""
 [villages]
 path = "v.gpkg"
@@ -117,7 +117,9 @@ def test_sufficient_measurements_outrank_declared_coverage(run):
     v = result.villages.set_index(S.ID)
     # A: declared covered, measured not -> no signal; B: declared stands; C: measured covers
     assert v[S.SIGNAL_CLASS].tolist() == ["no_signal", "covered", "covered"]
-    assert v.loc["A", "centre__viettel_4g"] == False      # noqa: E712 (nullable boolean)
+    # the declared layer's own column still says what was declared
+    assert v["centre__viettel_4g"].tolist() == [True, True, False]
+    assert v[S.CENTRE_ANY].tolist() == [False, True, True]
     assert "Measurements outrank declared coverage for Viettel 4G: 21 recent samples, 95% " \
            "below the threshold, so not covered." in v.loc["A", S.WHY]
     assert "so covered." in v.loc["C", S.WHY] and "outrank" not in v.loc["B", S.WHY]
