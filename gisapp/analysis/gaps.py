@@ -259,7 +259,9 @@ def explain(
     phrases of the evidence columns and of the notes in step with its grammar.
 
     ``villages`` needs the combined signal columns, ``signal_class``, ``power_status``,
-    ``power_evidence``, ``gap_class`` and ``pop``. ``notes`` adds a per-village remark
+    ``power_evidence``, ``gap_class`` and ``pop``. A village with a ``dispute__<key>``
+    gains the sentence of :func:`gisapp.i18n.why.measured_text` (measurements outranked
+    declared coverage), before the notes. ``notes`` adds a per-village remark
     (e.g. "geometry repaired", "no geometry") keyed by index.
     """
     idx = villages.index

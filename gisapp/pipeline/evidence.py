@@ -129,7 +129,8 @@ def judge(m: Measured, cfg: RunConfig, base_layers: list[gaps.LayerMeasure],
     """Evidence, verdicts and disputes per village × carrier × technology (cached per
     thresholds and rules on ``m``). ``base_layers`` are the run's other layers (the
     declared ones are held against the verdicts); ``thresholds`` per technology;
-    ``used`` the layer keys taken (the measured layers' keys are added to it)."""
+    ``used`` the layer keys taken (the measured layers' keys are added to it). Point
+    villages take the samples within the smallest ``radius_m`` of the tables."""
     rules = cfg.measurement_rules
     pts = _pooled(m)
     empty = Judged([], pd.DataFrame(index=m.base.index), {})
@@ -147,7 +148,9 @@ def judge(m: Measured, cfg: RunConfig, base_layers: list[gaps.LayerMeasure],
     for (carrier, tech), idx in pts.groupby(["carrier", "technology"], sort=True).groups.items():
         key = S.layer_key(str(carrier), str(tech))
         thr = float((rules.dbm or {}).get(tech, thresholds[tech]))
-        ck = ("evidence", key, thr, rules)
+        # not ``rules`` itself: its ``dbm`` is a mapping (unhashable); thr carries it
+        ck = ("evidence", key, thr, rules.min_samples, float(rules.max_age_days),
+              float(rules.covered_share), as_of)
         if ck not in m.measure_cache:
             rows = np.asarray(idx, dtype=np.intp)
             member = np.zeros(len(pts), bool)

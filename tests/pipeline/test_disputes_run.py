@@ -148,6 +148,20 @@ def test_complaints_counted_per_village_and_carrier_and_outside_in_the_report(ru
     assert result.manifest["complaints"]["outside"] == 1
 
 
+def test_thresholds_of_the_rules_apply_per_technology(run):
+    measured, _ = run
+    rules = measured.config.measurement_rules.__class__(as_of="2025-06-01", dbm={"4G": -96.0})
+    v = pipeline.assess(measured, measured.config.replace(measurement_rules=rules)
+                        ).villages.set_index(S.ID)
+    # C's 12 samples are at -95 dBm: still covered at -96; A's outlier alone is not enough
+    assert v["meas_verdict__viettel_4g"].tolist() == ["not_covered", "insufficient", "covered"]
+    rules = measured.config.measurement_rules.__class__(as_of="2025-06-01", dbm={"4G": -94.0})
+    v = pipeline.assess(measured, measured.config.replace(measurement_rules=rules)
+                        ).villages.set_index(S.ID)
+    assert v.loc["C", "meas_verdict__viettel_4g"] == "not_covered"
+    assert v.loc["C", "dispute__viettel_4g"] == ""          # both say no signal
+
+
 def test_fewer_minimum_samples_turn_insufficient_into_a_dispute_without_measuring_again(run):
     measured, _ = run
     cfg = measured.config.replace(measurement_rules=measured.config.measurement_rules.__class__(
