@@ -5,7 +5,8 @@ Everything is generated in code from a seed and cached under ``benchmarks/out/<s
 real run: villages as polygons in EPSG:4326 (so the run reprojects them), signal rasters
 per carrier × technology as tiled, deflate-compressed float32 GeoTIFF on a 100 m grid in
 UTM 48N, a population raster (people per pixel, 500 m grid), coverage polygons per
-carrier (discs around towers, ragged edges), and medium-voltage grid lines. A
+carrier (discs around towers, ragged edges), medium-voltage grid lines, and drive-test
+measurement points (CSV: lon, lat, carrier, technology, RSRP, time; issue 14). A
 ``config.toml`` beside the files lets :func:`gisapp.pipeline.run` read them.
 
 Sizes (:data:`SIZES`): ``small`` is a province (2,000 villages, 2,000 × 2,000 px),
@@ -26,7 +27,7 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-__all__ = ["Size", "SIZES", "OUT", "generate"]
+__all__ = ["Size", "SIZES", "OUT", "generate", "write_measurements"]
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,19 @@ class Size:
     n_grid_lines: int
     pop_res_m: float = 500.0
     seed: int = 7
+    n_measurements: int = 0                      # drive-test points over the whole grid
 
 
 _CARRIERS = ("Viettel", "VNPT", "MobiFone")
 SIZES: dict[str, Size] = {
     "small": Size(2_000, 2_000, 2_000, 100.0,
                   tuple((c, t) for c in _CARRIERS for t in ("4G", "2G")),
-                  _CARRIERS, 300, 200),
+                  _CARRIERS, 300, 200, n_measurements=20_000),
     # national: 2 signal layers by default (each 9.6e7 px, 384 MB as float32 in memory);
     # the first pays for indexing the villages, the second shows the cost of a further one
     "national": Size(100_000, 6_000, 16_000, 100.0,
                      (("Viettel", "4G"), ("VNPT", "4G")),
-                     ("Viettel",), 15_000, 10_000),
+                     ("Viettel",), 15_000, 10_000, n_measurements=1_000_000),
 }
 
 _X0, _YTOP = 100_000.0, 2_600_000.0      # upper-left corner of the grid, UTM 48N
@@ -95,6 +97,34 @@ def _villages(size: Size, rng: np.random.Generator) -> gpd.GeoDataFrame:
         geometry=geoms, crs=UTM,
     )
     return gdf.to_crs(4326)
+
+
+def write_measurements(size: Size, path: Path, villages: gpd.GeoDataFrame) -> Path:
+    """``size.n_measurements`` drive-test points (EPSG:4326 CSV): 80 % within about 400 m
+    of a random village's centre (drive tests go where people live), 20 % anywhere on the
+    grid; three carriers, 4G/3G/2G, RSRP N(−100, 12) dBm, times over the year before
+    2025-06-01; from their own generator (``[seed, 14]``), so the other inputs are the same
+    with or without them."""
+    rng = np.random.default_rng([size.seed, 14])
+    n = size.n_measurements
+    x = _X0 + rng.uniform(0, 1, n) * size.cols * size.res_m
+    y = _YTOP - rng.uniform(0, 1, n) * size.rows * size.res_m
+    near = rng.random(n) < 0.8
+    c = villages.to_crs(UTM).geometry.centroid.get_coordinates().to_numpy()
+    pick = rng.integers(0, len(c), int(near.sum()))
+    x[near] = c[pick, 0] + rng.normal(0, 400.0, len(pick))
+    y[near] = c[pick, 1] + rng.normal(0, 400.0, len(pick))
+    lon, lat = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=UTM).to_crs(4326).get_coordinates().to_numpy().T
+    day = np.datetime64("2025-06-01") - rng.integers(0, 365, n).astype("timedelta64[D]")
+    import pandas as pd
+    pd.DataFrame({
+        "lon": np.round(lon, 6), "lat": np.round(lat, 6),
+        "carrier": np.array(_CARRIERS, dtype=object)[rng.integers(0, 3, n)],
+        "technology": np.array(["4G", "3G", "2G"], dtype=object)[rng.choice(3, n, p=[0.6, 0.2, 0.2])],
+        "rsrp_dbm": np.round(rng.normal(-100.0, 12.0, n), 1),
+        "time": np.datetime_as_string(day, unit="D"),
+    }).to_csv(path, index=False)
+    return path
 
 
 def _bilinear(coarse: np.ndarray, rows: slice, n_rows: int, n_cols: int) -> np.ndarray:
@@ -184,6 +214,10 @@ def _config(size: Size) -> str:
         lines += ['[[signal_rasters]]', f'path = "signal_{c.lower()}_{t.lower()}.tif"',
                   f'carrier = "{c}"', f'technology = "{t}"', 'kind = "modelled"', '']
     lines += ['[electricity.grid]', 'path = "grid.gpkg"', '']
+    if size.n_measurements:
+        lines += ['[[measurements]]', 'path = "measurements.csv"', 'lon = "lon"', 'lat = "lat"',
+                  'crs = "EPSG:4326"', 'signal = "rsrp_dbm"', 'time = "time"', '',
+                  '[measurement_rules]', 'as_of = "2025-06-01"', '']
     return "\n".join(lines)
 
 
@@ -208,7 +242,8 @@ def generate(size_name: str, *, out: Path = OUT, force: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(size.seed)
     t0 = time.perf_counter()
-    _villages(size, rng).to_file(folder / "villages.gpkg", layer="villages", engine="pyogrio")
+    villages = _villages(size, rng)
+    villages.to_file(folder / "villages.gpkg", layer="villages", engine="pyogrio")
     log.info("villages written (%.1f s)", time.perf_counter() - t0)
     for c, t in size.layers:
         _write_raster(folder / f"signal_{c.lower()}_{t.lower()}.tif", size, rng, kind="signal")
@@ -217,6 +252,8 @@ def generate(size_name: str, *, out: Path = OUT, force: bool = False) -> Path:
     for c in size.coverage_carriers:
         _coverage(size, rng).to_file(folder / f"coverage_{c.lower()}_4g.gpkg", engine="pyogrio")
     _grid_lines(size, rng).to_file(folder / "grid.gpkg", engine="pyogrio")
+    if size.n_measurements:
+        write_measurements(size, folder / "measurements.csv", villages)
     (folder / "config.toml").write_text(_config(size), encoding="utf-8")
     stamp.write_text(json.dumps(want))
     log.info("%s inputs generated in %.1f s", size_name, time.perf_counter() - t0)

@@ -247,6 +247,16 @@ def stages(cfg_path: Path, size: str) -> tuple[list[Row], dict]:
     grid = to_metric(read_vector(cfg.electricity.grid.path), crs)
     T.time("distance to grid lines", lambda: infrastructure.distance_to(vil.geometry, grid))
 
+    # measurements (issue 14): read + check + judge, against reading the points alone
+    if cfg.measurements:
+        from benchmarks.bench_measurements import measurement_stage
+
+        m_floor, m_stage, counts = measurement_stage(cfg, crs, vil)
+        T.rows.append(Row(f"measurements: read + check + judge ({counts['points']:,} points)",
+                          m_stage, _rss_mb(), floor=m_floor,
+                          note="floor = the points read alone (target ≤ 2×)"))
+        extra["measurement_stage_ratio"] = m_stage / m_floor
+
     # classification and scoring: the pipeline's cheap stage on its own measurements
     measured = pipeline.measure(cfg)
     result, row = T.time("classification + scoring (assess)", lambda: pipeline.assess(measured))

@@ -10,6 +10,13 @@ Per carrier × technology the columns are built from a *layer key*
 ``pop_share__<key>``    share of the village population covered
 ``centre__<key>``       whether the village centre is covered (bool, NA when unknown)
 ``signal_dbm__<key>``   best signal at the centre (only for signal rasters / modelled)
+
+Measurements held against declared coverage (issue 14), per carrier × technology key
+(:func:`evidence_col`): ``meas_samples__<key>``, ``meas_age_days__<key>``,
+``meas_share_below__<key>``, ``meas_verdict__<key>`` (:class:`Verdict`),
+``meas_download_mbps__<key>`` and ``dispute__<key>`` (:class:`Dispute`, empty when the
+sources agree or the evidence is insufficient); complaints per village
+(:data:`COMPLAINTS`) and per carrier (``complaints__<carrier>``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ __all__ = [
     "TECHNOLOGIES", "KINDS", "SignalClass", "PowerStatus", "GapClass", "GAP_COLOURS", "Tier",
     "layer_key", "area_share_col", "pop_share_col", "centre_col", "signal_col",
     "split_layer_col", "VILLAGE_COLUMNS", "SCORE_PARTS", "SUMMARY_COLUMNS",
+    "Verdict", "Dispute", "EVIDENCE_STEMS", "evidence_col", "dispute_col", "COMPLAINTS",
+    "complaints_col",
 ]
 
 # --- identity -----------------------------------------------------------------
@@ -137,6 +146,41 @@ def centre_col(key: str) -> str:
 
 def signal_col(key: str) -> str:
     return f"signal_dbm__{key}"
+
+
+class Verdict(StrEnum):
+    """What the measurements of a village × carrier × technology say (a stated rule)."""
+
+    COVERED = "covered"
+    NOT_COVERED = "not_covered"
+    INSUFFICIENT = "insufficient"   # too few recent samples: declared coverage stands
+
+
+class Dispute(StrEnum):
+    """Declared coverage against sufficient measurements; no value when they agree."""
+
+    DECLARED_NOT_MEASURED = "declared_not_measured"
+    MEASURED_NOT_DECLARED = "measured_not_declared"
+
+
+#: per carrier × technology evidence columns, in output order (stem → its column)
+EVIDENCE_STEMS = ("meas_samples", "meas_age_days", "meas_share_below", "meas_verdict",
+                  "meas_download_mbps", "dispute")
+COMPLAINTS = "complaints"       # complaint points in the village (all carriers)
+
+
+def evidence_col(stem: str, key: str) -> str:
+    """``evidence_col("meas_samples", "viettel_4g") == "meas_samples__viettel_4g"``."""
+    return f"{stem}__{key}"
+
+
+def dispute_col(key: str) -> str:
+    return f"dispute__{key}"
+
+
+def complaints_col(carrier: str) -> str:
+    """``complaints_col("Viettel") == "complaints__viettel"``."""
+    return f"{COMPLAINTS}__{slug(carrier)}"
 
 
 def split_layer_col(col: str) -> tuple[str, str] | None:

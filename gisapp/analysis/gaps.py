@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp import schema as S
+from gisapp.i18n.why import measured_text
 from gisapp.schema import GapClass, PowerStatus, SignalClass
 
 __all__ = ["LayerMeasure", "combine_layers", "classify_signal", "classify_gaps", "explain"]
@@ -258,7 +259,9 @@ def explain(
     phrases of the evidence columns and of the notes in step with its grammar.
 
     ``villages`` needs the combined signal columns, ``signal_class``, ``power_status``,
-    ``power_evidence``, ``gap_class`` and ``pop``. ``notes`` adds a per-village remark
+    ``power_evidence``, ``gap_class`` and ``pop``. A village with a ``dispute__<key>``
+    gains the sentence of :func:`gisapp.i18n.why.measured_text` (measurements outranked
+    declared coverage), before the notes. ``notes`` adds a per-village remark
     (e.g. "geometry repaired", "no geometry") keyed by index.
     """
     idx = villages.index
@@ -288,6 +291,14 @@ def explain(
     power_text[pwr.eq(PowerStatus.UNKNOWN.value)] = "electricity unknown: " + pev
     text = people + " people; " + signal_text + "; " + power_text + "."
     text = text.str.slice(0, 1).str.upper() + text.str.slice(1)
+    disputed = [c for c in villages.columns if str(c).startswith("dispute__")]
+    if disputed:
+        has = villages[disputed].fillna("").astype(str).ne("").any(axis=1)
+        if has.any():
+            cols = [c for c in villages.columns if str(c).startswith(
+                ("dispute__", "meas_samples__", "meas_share_below__"))]
+            extra = [measured_text(r, "en") for r in villages.loc[has, cols].to_dict("records")]
+            text[has] = text[has] + " " + pd.Series(extra, index=text.index[has])
     if notes:
         extra = pd.Series(notes).reindex(idx)
         text = text.where(extra.isna(), text + " Note: " + extra.astype(str) + ".")

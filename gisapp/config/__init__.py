@@ -17,6 +17,7 @@ from gisapp.config.run import (
     PowerRules, RasterLayer, RunConfig, RunOptions, SignalRaster, Thresholds, TowerLayer,
     VillagesLayer, Weights, preset_for, preset_power, preset_weights,
 )
+from gisapp.config.run import DBM_MAX, DBM_MIN, ComplaintLayer, MeasurementRules
 from gisapp.config.tracking import SERIES, Target, TrackingTargets
 
 __all__ = [
@@ -25,5 +26,5 @@ __all__ = [
     "Weights", "WEIGHT_PRESETS", "RunOptions", "RunConfig", "load_config", "save_config",
     "config_from_dict", "config_to_dict", "apply_overrides", "OVERRIDE_SECTIONS", "preset_for",
     "preset_weights", "preset_power", "UnitCosts", "PropagationSettings", "SitingOptions", "SERIES", "Target",
-    "TrackingTargets",
+    "TrackingTargets", "MeasurementRules", "ComplaintLayer", "DBM_MIN", "DBM_MAX",
 ]

@@ -22,7 +22,8 @@ from typing import Any
 
 from gisapp.config.planning import PropagationSettings, SitingOptions, UnitCosts
 from gisapp.config.run import (
-    CoverageLayer, ElectricityLayers, LineLayer, MeasurementLayer, PointLayer, PowerRules,
+    ComplaintLayer, CoverageLayer, ElectricityLayers, LineLayer, MeasurementLayer,
+    MeasurementRules, PointLayer, PowerRules,
     RasterLayer, RunConfig, RunOptions, SignalRaster, Thresholds, TowerLayer, VillagesLayer,
     PRESETS, Weights,
 )
@@ -33,7 +34,8 @@ __all__ = ["load_config", "save_config", "config_from_dict", "config_to_dict", "
            "OVERRIDE_SECTIONS"]
 
 #: config sections that overrides may change (settings, not layers)
-OVERRIDE_SECTIONS = ("thresholds", "power", "weights", "costs", "propagation", "siting", "options")
+OVERRIDE_SECTIONS = ("thresholds", "power", "weights", "costs", "propagation", "siting", "options",
+                     "measurement_rules")
 
 # --- TOML ----------------------------------------------------------------------
 
@@ -50,6 +52,8 @@ _SECTIONS: dict[str, type] = {
     "costs": UnitCosts,
     "propagation": PropagationSettings,
     "siting": SitingOptions,
+    "measurement_rules": MeasurementRules,
+    "complaints": ComplaintLayer,
 }
 _LISTS: dict[str, type] = {
     "coverage": CoverageLayer,

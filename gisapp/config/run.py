@@ -37,6 +37,28 @@ What the sources do, and what is this project's own choice:
   gridfinder (Arderne et al. 2020) filters and thresholds night lights too, but with its
   own processing, so the number is not gridfinder's.
 
+Measurements against declared coverage (:class:`MeasurementRules`, ``[measurement_rules]``):
+
+* a village × carrier × technology is judged from the samples inside the village (within
+  ``radius_m`` of a point village) that are at most ``max_age_days`` = 365 days old; with
+  fewer than ``min_samples`` = 10 of them the evidence is *insufficient* and declared
+  coverage stands. Both numbers are this project's choices: coverage-verification
+  practice sizes the sample for a confidence level (Tait Communications' note on
+  coverage verification tests shows 10 samples give about 50 % confidence in a 90 %
+  area-reliability claim, 200 samples 99.5 %), so raise ``min_samples`` for a
+  contractual test.
+* the verdict is a stated majority rule, ``covered_share`` = 0.5: *covered* when at
+  least half of the counted samples are at or above the technology's threshold (the
+  median sample is), *not covered* otherwise; one strong outlier among 20 weak samples
+  cannot paint coverage, nor one weak one erase it. Acceptance tests that ask for a
+  90 % area reliability (the same Tait note) set ``covered_share = 0.9``.
+* thresholds are those of ``[thresholds] dbm`` unless ``dbm`` is given here.
+* a sample with a signal above −20 dBm or below −150 dBm is impossible and skipped: the
+  reportable ranges of the measured quantities lie inside it (LTE RSRP −140 … −44 dBm,
+  3GPP TS 36.133 §9.1.4, as Android's ``CellSignalStrengthLte.getRsrp`` documents
+  −140 … −43 dBm; 2G RxLev and 3G RSCP report within −110 … −25 dBm), so a value outside
+  is a unit or export error (e.g. mW, or an ASU index), not a signal.
+
 ``combine = "all"`` asks for the distance and the lights tests together (as OnSSET
 does), ``min_population`` adds a population test, ``strict`` uses <, > as OnSSET writes
 them.
@@ -57,6 +79,7 @@ from gisapp.config.tracking import TrackingTargets
 
 __all__ = [
     "VillagesLayer", "CoverageLayer", "SignalRaster", "MeasurementLayer", "TowerLayer",
+    "MeasurementRules", "ComplaintLayer", "DBM_MIN", "DBM_MAX",
     "ElectricityLayers", "PointLayer", "LineLayer", "RasterLayer", "Thresholds", "PowerRules",
     "Weights", "WEIGHT_PRESETS", "RunOptions", "RunConfig", "preset_for", "preset_weights",
     "preset_power", "PRESETS",
@@ -149,7 +172,63 @@ class MeasurementLayer:
     lat: str | None = None
     crs: str | None = None
     radius_m: float = 500.0           # a measurement speaks for this far around it
-    date: str | None = None
+    date: str | None = None           # of every row when there is no ``time`` column
+    time: str | None = None           # column with each sample's date/time (issue 14)
+    download: str | None = None       # optional column with download speed, Mbit/s
+
+
+#: a signal outside [DBM_MIN, DBM_MAX] dBm is impossible (see the module doc)
+DBM_MIN, DBM_MAX = -150.0, -20.0
+
+
+@dataclass(frozen=True)
+class MeasurementRules:
+    """How measurements judge a village × carrier × technology (see the module doc).
+
+    ``as_of`` is the date ages are counted from (ISO ``YYYY-MM-DD``); None: the newest
+    sample of the run. ``carriers`` adds carrier names a measurement may use besides the
+    known operators (:data:`gisapp.carriers.MCC_MNC`) and the run's layers' carriers.
+    """
+
+    min_samples: int = 10
+    max_age_days: float = 365.0
+    covered_share: float = 0.5
+    dbm: Mapping[str, float] | None = None      # None → [thresholds] dbm
+    as_of: str | None = None
+    carriers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if int(self.min_samples) < 1:
+            raise ConfigError(f"[measurement_rules] min_samples must be at least 1, not "
+                              f"{self.min_samples}", key="cfg_meas_min",
+                              params=dict(value=self.min_samples))
+        if not float(self.max_age_days) > 0:
+            raise ConfigError(f"[measurement_rules] max_age_days must be positive, not "
+                              f"{self.max_age_days}", key="cfg_meas_age",
+                              params=dict(value=self.max_age_days))
+        if not 0.0 < float(self.covered_share) <= 1.0:
+            raise ConfigError(f"[measurement_rules] covered_share must be above 0 and at most "
+                              f"1 (0.5 for a majority), not {self.covered_share}",
+                              key="cfg_meas_share", params=dict(value=self.covered_share))
+        for tech in self.dbm or {}:
+            if tech not in TECHNOLOGIES:
+                raise ConfigError(f"[measurement_rules] dbm has technology '{tech}'; use one of "
+                                  f"{', '.join(TECHNOLOGIES)}", key="cfg_dbm_tech",
+                                  params=dict(value=tech, choices=list(TECHNOLOGIES)))
+
+
+@dataclass(frozen=True)
+class ComplaintLayer:
+    """Complaint points (time, place, carrier), counted per village and carrier."""
+
+    path: Path
+    time: str = "date"                # as data/templates/complaints.xlsx writes it
+    carrier: str = "carrier"          # empty (a power complaint) or unknown: total only
+    layer: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    crs: str | None = None
+    radius_m: float = 500.0           # a complaint belongs to a point village this close
 
 
 @dataclass(frozen=True)
@@ -358,6 +437,9 @@ class RunConfig:
     coverage: tuple[CoverageLayer, ...] = ()
     signal_rasters: tuple[SignalRaster, ...] = ()
     measurements: tuple[MeasurementLayer, ...] = ()
+    #: how measurements judge declared coverage, and complaint points (issue 14)
+    measurement_rules: MeasurementRules = field(default_factory=MeasurementRules)
+    complaints: ComplaintLayer | None = None
     towers: TowerLayer | None = None
     electricity: ElectricityLayers = field(default_factory=ElectricityLayers)
     fibre: LineLayer | PointLayer | None = None
@@ -383,7 +465,7 @@ class RunConfig:
         # checked too; here only that the parts are of the right kind
         for name, kind in (("thresholds", Thresholds), ("power", PowerRules),
                            ("weights", Weights), ("options", RunOptions), ("costs", UnitCosts),
-                           ("siting", SitingOptions)):
+                           ("siting", SitingOptions), ("measurement_rules", MeasurementRules)):
             if not isinstance(getattr(self, name), kind):
                 raise ConfigError(f"[{name}] must be a {kind.__name__}, "
                                   f"not {type(getattr(self, name)).__name__}",

@@ -9,13 +9,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 
 from gisapp import __version__
 from gisapp.config import (
+    ComplaintLayer,
     CoverageLayer,
     ElectricityLayers,
     LineLayer,
+    MeasurementLayer,
     PointLayer,
     RasterLayer,
     RunConfig,
@@ -26,6 +29,7 @@ from gisapp.config import (
     load_config,
     save_config,
 )
+from gisapp.demo.drive import complaints, drive_tests
 from gisapp.demo.electricity import electricity_list, night_lights, no_power
 from gisapp.demo.folder import _readme, _write_tif, _write_vector, _write_xlsx
 from gisapp.demo.grid import (
@@ -126,6 +130,12 @@ def generate_demo(out_dir: str | Path, *, seed: int = 2025, n_villages: int = 15
 
     _write_vector(facilities(villages, places.pts), out / "facilities.gpkg", layer="facilities")
     _write_xlsx(electricity_list(villages, dark, rng), out / "evn_thon_chua_dien.xlsx")
+    # drive tests and complaints (issue 14) draw on their own generators: the rest is unchanged
+    declared = dict(((c, t), p) for c, t, p in coverage_files)[("Viettel", "4G")]
+    drive_tests(seed, villages, gpd.read_file(declared)).to_csv(
+        out / "drive_tests_viettel.csv", index=False, encoding="utf-8", lineterminator="\n")
+    complaints(seed, villages).to_csv(out / "complaints.csv", index=False, encoding="utf-8",
+                                      lineterminator="\n")
     (out / "README.txt").write_text(_readme(seed, n_villages, n_communes), encoding="utf-8")
 
     step(0.95, "config")
@@ -149,6 +159,10 @@ def _config(out: Path, coverage_files: list[tuple[str, str, Path]]) -> RunConfig
                        for c, t, p in coverage_files),
         signal_rasters=(SignalRaster(path=out / "signal_viettel_4g.tif", carrier="Viettel",
                                      technology="4G", kind="modelled", date=COVERAGE_DATE),),
+        measurements=(MeasurementLayer(path=out / "drive_tests_viettel.csv", signal="rsrp_dbm",
+                                       lon="lon", lat="lat", crs=WGS84, time="time",
+                                       download="download_mbps"),),
+        complaints=ComplaintLayer(path=out / "complaints.csv", lon="lon", lat="lat", crs=WGS84),
         towers=TowerLayer(path=out / "towers.csv", carrier="carrier", technology="technology",
                           height_m="height_m", lon="lon", lat="lat", crs=WGS84, mcc_mnc="mcc_mnc"),
         electricity=ElectricityLayers(

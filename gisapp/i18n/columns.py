@@ -40,6 +40,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "dbm": ("dBm", "dBm"), "usd": ("USD", "USD"), "deg": ("độ (WGS84)", "degrees (WGS84)"),
     "score100": ("điểm 0–100", "points 0–100"), "score1": ("điểm 0–1", "points 0–1"),
     "radiance": ("nW/cm²/sr", "nW/cm²/sr"), "date": ("ngày", "date"), "ratio": ("0–1", "0–1"),
+    "days": ("ngày", "days"), "mbps": ("Mbit/s", "Mbit/s"),
 }
 
 #: source key → (Vietnamese, English)
@@ -59,6 +60,9 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "priority": ("Xếp hạng của gisapp theo trọng số trong tệp cấu hình",
                  "gisapp's ranking with the weights of the config"),
     "summary": ("Cộng từ bảng thôn (gisapp)", "Summed from the village table (gisapp)"),
+    "measured": ("Tính từ các bảng đo kiểm (đo lái xe, ứng dụng đo tốc độ) theo [measurement_rules]",
+                 "Computed from the measurement tables (drive tests, speed tests) by [measurement_rules]"),
+    "complaints": ("Đếm từ lớp phản ánh của người dân", "Counted from the complaint points layer"),
     "costs": ("Ước tính của gisapp theo đơn giá trong tệp cấu hình",
               "gisapp's estimate with the unit costs of the config"),
     "plan": ("Kế hoạch đầu tư của gisapp (chọn trạm mới)", "gisapp's investment plan (site choice)"),
@@ -199,6 +203,21 @@ _FIXED: dict[str, _E] = {
     "remaining": ("Còn lại", "Remaining", "Số còn lại chưa giải quyết", "How many are still open", "count", "tracking"),
     "target": ("Mục tiêu", "Target", "Số còn lại theo kế hoạch", "What should remain by the plan", "count", "tracking"),
     "on_track": ("Đúng tiến độ", "On track", "Số còn lại không vượt mục tiêu", "Remaining is not above the target", "bool", "tracking"),
+    S.COMPLAINTS: ("Số phản ánh", "Complaints", "Số phản ánh về sóng trong thôn (mọi nhà mạng)",
+                   "Signal complaints in the village (all carriers)", "count", "complaints"),
+    "villages_declared_not_measured": ("Số thôn công bố có sóng, đo không có",
+                                       "Villages declared covered, measured not",
+                                       "Số thôn mà vùng phủ công bố có sóng nhưng đo kiểm đủ mẫu không có",
+                                       "Villages declared covered where sufficient measurements say not",
+                                       "count", "measured"),
+    "villages_measured_not_declared": ("Số thôn đo có sóng, công bố không có",
+                                       "Villages measured covered, not declared",
+                                       "Số thôn mà đo kiểm đủ mẫu có sóng nhưng vùng phủ công bố không có",
+                                       "Villages sufficient measurements cover where none is declared",
+                                       "count", "measured"),
+    "layer": ("Lớp (nhà mạng – công nghệ)", "Layer (carrier – technology)",
+              "Nhà mạng và công nghệ của dòng", "The carrier and technology of the row", "text",
+              "measured"),
 }
 
 #: columns whose meaning differs in one table: table → column → entry
@@ -229,6 +248,25 @@ _LAYER_STEMS = {  # per-layer stem → (label vi, label en, meaning vi, meaning 
                "Distance to the nearest tower of {k}", "m"),
     S.DIST_SITE_M: ("Cách trạm", "Distance to tower", "Khoảng cách tới trạm gần nhất của {k}",
                     "Distance to the nearest tower of {k}", "m"),
+    # measurements against declared coverage (issue 14), per carrier × technology
+    "meas_samples": ("Số mẫu đo", "Samples", "Số mẫu đo kiểm gần đây của {k} trong thôn (không tính mẫu "
+                     "quá cũ)", "Recent measurement samples of {k} in the village (too old ones left out)",
+                     "count"),
+    "meas_age_days": ("Tuổi mẫu đo", "Sample age", "Tuổi trung vị của các mẫu đo {k} được tính, so với ngày "
+                      "của lần chạy hoặc mẫu mới nhất", "Median age of the counted samples of {k}, "
+                      "against the run's date or the newest sample", "days"),
+    "meas_share_below": ("Tỷ lệ mẫu dưới ngưỡng", "Samples below threshold", "Phần mẫu đo {k} có tín hiệu "
+                         "dưới ngưỡng của công nghệ", "Share of the samples of {k} below the "
+                         "technology's threshold", "share"),
+    "meas_verdict": ("Kết luận đo kiểm", "Measured verdict", "Kết luận từ mẫu đo {k} theo quy tắc đa số "
+                     "trong [measurement_rules] (có sóng / không có sóng / chưa đủ mẫu)", "What the samples "
+                     "of {k} say by the majority rule of [measurement_rules] (covered / not covered / "
+                     "insufficient)", "text"),
+    "meas_download_mbps": ("Tốc độ tải xuống", "Download speed", "Tốc độ tải xuống trung vị của các mẫu "
+                           "đo {k}", "Median download speed of the samples of {k}", "mbps"),
+    "dispute": ("Bất đồng công bố – đo kiểm", "Declared vs measured", "Vùng phủ công bố của {k} trái với đo "
+                "kiểm đủ mẫu; trống khi khớp hoặc chưa đủ mẫu", "Declared coverage of {k} against "
+                "sufficient measurements; empty when they agree or evidence is insufficient", "text"),
 }
 
 
@@ -260,8 +298,13 @@ def _entry(col: str, table: str | None = None) -> _E | None:
     if split and split[0] in _LAYER_STEMS:
         lvi, len_, mvi, men, kind = _LAYER_STEMS[split[0]]
         kv, ke = _layer_words(split[1])
-        src = "infra" if split[0] in ("dist_m", S.DIST_SITE_M) else "coverage"
+        src = ("infra" if split[0] in ("dist_m", S.DIST_SITE_M) else
+               "measured" if split[0] in S.EVIDENCE_STEMS else "coverage")
         return (f"{lvi} – {kv}", f"{len_} – {ke}", mvi.format(k=kv), men.format(k=ke), kind, src)
+    if split and split[0] == S.COMPLAINTS:
+        cv = _CARRIER_WORDS.get(split[1], split[1])
+        return (f"Số phản ánh – {cv}", f"Complaints – {cv}", f"Số phản ánh về sóng của {cv} trong thôn",
+                f"Signal complaints about {cv} in the village", "count", "complaints")
     for prefix, kind, (lvi, len_) in (("villages_", "count", ("Số thôn", "Villages")),
                                       ("pop_", "people", ("Dân số", "People"))):
         gap = col.removeprefix(prefix)

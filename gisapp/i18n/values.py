@@ -165,6 +165,10 @@ def value_label(column: str, value: Any, lang: str = "vi") -> str:
     elif column == S.CARRIERS_AT_CENTRE or column == "carrier":
         names = [carrier_label(c.strip()) for c in str(value).split(",") if c.strip()]
         return ", ".join(names) if names else MISSING
+    elif column.startswith("dispute__"):
+        key = f"v_dispute_{value}"
+    elif column.startswith("meas_verdict__"):
+        key = f"v_verdict_{value}"
     elif column in _BOOL_COLUMNS or column.startswith("centre__"):
         return _bool_label(value, lang) or str(value)
     else:

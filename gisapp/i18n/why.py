@@ -25,7 +25,7 @@ from gisapp.i18n import numbers as N
 from gisapp.i18n.labels import t
 from gisapp.i18n.values import carrier_label, kind_word, layer_label
 
-__all__ = ["why_text", "evidence_text", "note_text"]
+__all__ = ["why_text", "evidence_text", "note_text", "measured_text"]
 
 _NUM = r"-?\d[\d,]*(?:\.\d+)?"
 
@@ -239,6 +239,29 @@ def _power_words(status: str, evidence: str, lang: str) -> str:
     return t(key, lang, ev=evidence_text(evidence, lang))
 
 
+#: the columns :func:`measured_text` reads, per carrier × technology key
+_MEASURED_STEMS = ("dispute__", "meas_samples__", "meas_share_below__")
+
+
+def measured_text(row: Mapping[str, Any], lang: str = "vi") -> str:
+    """The sentences saying that measurements outranked declared coverage, one per
+    ``dispute__<key>`` of the row with a value (``""`` without one), from that key's
+    ``meas_samples__`` and ``meas_share_below__``. The English ``why`` column carries the
+    same sentences (:func:`gisapp.analysis.gaps.explain`)."""
+    out = []
+    keys = sorted(str(c)[len("dispute__"):] for c in row.keys() if str(c).startswith("dispute__"))
+    for key in keys:
+        dispute = _get(row, f"dispute__{key}")
+        if not dispute:
+            continue
+        covered = str(dispute) == S.Dispute.MEASURED_NOT_DECLARED.value
+        out.append(t("w_meas_overrules", lang, layer=layer_label(key, lang),
+                     n=N.number(_get(row, f"meas_samples__{key}"), lang),
+                     pct=N.share(_get(row, f"meas_share_below__{key}"), lang, digits=0),
+                     verdict=t("w_verdict_covered" if covered else "w_verdict_not_covered", lang)))
+    return " ".join(out)
+
+
 def _one(row: Mapping[str, Any], lang: str, pocket_share: float | None) -> str:
     pop = _get(row, S.POP)
     people = _people(None if pop is None else float(pop), lang)
@@ -246,6 +269,9 @@ def _one(row: Mapping[str, Any], lang: str, pocket_share: float | None) -> str:
     power = _power_words(pwr, str(_get(row, S.POWER_EVIDENCE) or ""), lang)
     text = f"{people}; {_signal(row, lang, pocket_share)}; {power}."
     text = text[:1].upper() + text[1:]
+    measured = measured_text(row, lang)
+    if measured:
+        text += " " + measured
     m = _NOTE.search(str(_get(row, S.WHY) or ""))
     if m:
         text += " " + t("w_note", lang, notes=note_text(m.group(1), lang))
@@ -263,7 +289,8 @@ def why_text(row_or_frame: Mapping[str, Any] | pd.Series | pd.DataFrame, lang: s
     the run; without it, it is read from the row's English ``why``.
     """
     if isinstance(row_or_frame, pd.DataFrame):
-        cols = [c for c in _FACTS if c in row_or_frame.columns]
+        cols = [c for c in _FACTS if c in row_or_frame.columns] + [
+            c for c in row_or_frame.columns if str(c).startswith(_MEASURED_STEMS)]
         columns = [row_or_frame[c].tolist() for c in cols]
         rows = ([dict(zip(cols, vals)) for vals in zip(*columns)] if cols
                 else [{}] * len(row_or_frame))

@@ -362,3 +362,44 @@ WORDS.update({
                             "Villages: {n} population values in “{column}” are missing, negative or not "
                             "numbers (e.g. rows {rows}); counted as unknown."),
 })
+
+# --- measurements against declared coverage, complaints (issue 14) ---------------------
+WORDS.update({
+    "w_meas_overrules": ("Đo kiểm được ưu tiên hơn vùng phủ công bố của {layer}: {n} mẫu gần đây, {pct} "
+                         "dưới ngưỡng, nên {verdict}.",
+                         "Measurements outrank declared coverage for {layer}: {n} recent samples, {pct} "
+                         "below the threshold, so {verdict}."),
+    "w_verdict_covered": ("có sóng", "covered"),
+    "w_verdict_not_covered": ("không có sóng", "not covered"),
+    "v_verdict_covered": ("Có sóng (đo kiểm)", "Covered (measured)"),
+    "v_verdict_not_covered": ("Không có sóng (đo kiểm)", "Not covered (measured)"),
+    "v_verdict_insufficient": ("Chưa đủ mẫu đo", "Too few samples"),
+    "v_dispute_declared_not_measured": ("Công bố có sóng, đo không có", "Declared covered, measured not"),
+    "v_dispute_measured_not_declared": ("Đo có sóng, công bố không có", "Measured covered, not declared"),
+    "warn_meas_no_time": ("Đo kiểm ({file}): bỏ qua {n} dòng không có thời gian (ví dụ dòng {rows}).",
+                          "Measurements ({file}): skipped {n} row(s) with no time (e.g. rows {rows})."),
+    "warn_meas_unknown_carrier": ("Đo kiểm ({file}): bỏ qua {n} dòng có nhà mạng không biết (ví dụ dòng {rows}); "
+                                  "thêm tên vào [measurement_rules] carriers nếu đúng.",
+                                  "Measurements ({file}): skipped {n} row(s) with an unknown carrier (e.g. rows "
+                                  "{rows}); add the name to [measurement_rules] carriers if it is right."),
+    "warn_meas_unknown_technology": ("Đo kiểm ({file}): bỏ qua {n} dòng có công nghệ không phải 2G–5G "
+                                     "(ví dụ dòng {rows}).",
+                                     "Measurements ({file}): skipped {n} row(s) whose technology is not "
+                                     "2G–5G (e.g. rows {rows})."),
+    "warn_meas_no_signal": ("Đo kiểm ({file}): bỏ qua {n} dòng không có giá trị tín hiệu (ví dụ dòng {rows}).",
+                            "Measurements ({file}): skipped {n} row(s) with no signal value (e.g. rows {rows})."),
+    "warn_meas_impossible_dbm": ("Đo kiểm ({file}): bỏ qua {n} dòng có tín hiệu không thể có (trên −20 hoặc "
+                                 "dưới −150 dBm; ví dụ dòng {rows}); kiểm tra đơn vị của cột.",
+                                 "Measurements ({file}): skipped {n} row(s) with an impossible signal (above "
+                                 "−20 or below −150 dBm; e.g. rows {rows}); check the column's unit."),
+    "warn_complaints_outside": ("Phản ánh ({file}): {n} trong {total} phản ánh không nằm trong thôn nào.",
+                                "Complaints ({file}): {n} of {total} complaint(s) are in no village."),
+    "err_cfg_meas_min": ("Số mẫu đo tối thiểu phải từ 1 trở lên, không phải {value}.",
+                         "The minimum number of samples must be at least 1, not {value}."),
+    "err_cfg_meas_age": ("Tuổi tối đa của mẫu đo (ngày) phải dương, không phải {value}.",
+                         "The maximum sample age (days) must be positive, not {value}."),
+    "err_cfg_meas_share": ("Tỷ lệ mẫu đạt ngưỡng để kết luận có sóng phải lớn hơn 0 và tối đa 1, không phải "
+                           "{value}.",
+                           "The share of samples at the threshold that means covered must be above 0 and "
+                           "at most 1, not {value}."),
+})

@@ -22,7 +22,8 @@ from gisapp.analysis import coverage as cov
 from gisapp.analysis import calibrate, gaps, infrastructure, power, scoring, summary
 from gisapp.config import RunConfig, config_to_dict
 from gisapp.errors import InputError
-from gisapp.pipeline.layers import DisplayLayers, unique_key
+from gisapp.pipeline import evidence
+from gisapp.pipeline.layers import DisplayLayers
 from gisapp.pipeline.model import Measured, Result
 
 __all__ = ["threshold", "layer_measures", "union_shares", "assess", "manifest"]
@@ -38,11 +39,13 @@ def threshold(cfg: RunConfig, technology: str, override: float | None) -> float:
         raise InputError(f"no signal threshold for technology {technology}; add it under [thresholds] dbm") from None
 
 
-def layer_measures(m: Measured, cfg: RunConfig) -> list[gaps.LayerMeasure]:
+def layer_measures(m: Measured, cfg: RunConfig) -> tuple[list[gaps.LayerMeasure], pd.DataFrame]:
     """Every layer's shares per village for the thresholds of ``cfg``: the coverage
-    polygons as measured, the signal rasters and measurements at their threshold (cached)."""
+    polygons as measured, the signal rasters at their threshold (cached), and the
+    measurements judged by ``[measurement_rules]`` (:func:`gisapp.pipeline.evidence.judge`),
+    whose sufficient verdicts overrule the declared and modelled layers of their carrier ×
+    technology. Also returns the evidence and ``dispute__<key>`` columns per village."""
     out = list(m.polygon_layers)
-    base = m.base
     used = {lm.key for lm in out} | {st.key for st in m.raster_layers}
     for st in m.raster_layers:
         thr = threshold(cfg, st.layer.technology, st.layer.threshold_dbm)
@@ -54,18 +57,11 @@ def layer_measures(m: Measured, cfg: RunConfig) -> list[gaps.LayerMeasure]:
             )
         out.append(gaps.LayerMeasure(st.key, st.layer.carrier, st.layer.technology, st.layer.kind,
                                      "signal", st.layer.date, m.measure_cache[ck]))
-    for layer, pts in m.measurement_layers:
-        for (carrier, tech), grp in pts.groupby([layer.carrier, layer.technology], sort=True):
-            thr = threshold(cfg, str(tech), None)
-            key = unique_key(S.layer_key(str(carrier), str(tech)), "measured", used)
-            ck = ("meas", str(layer.path), key, thr)
-            if ck not in m.measure_cache:
-                m.measure_cache[ck] = cov.measurement_coverage(
-                    base, grp, centres=m.centres, threshold_dbm=thr, radius_m=layer.radius_m, signal_col=layer.signal,
-                )
-            out.append(gaps.LayerMeasure(f"{key}", str(carrier), str(tech), "measured",
-                                         "measurements", layer.date, m.measure_cache[ck]))
-    return out
+    if not m.measurement_layers:
+        return out, pd.DataFrame(index=m.base.index)
+    techs = {str(t) for _, pts in m.measurement_layers for t in pts["technology"].unique()}
+    judged = evidence.judge(m, cfg, out, {t: threshold(cfg, t, None) for t in techs}, used)
+    return evidence.overrule(out, judged.verdicts) + judged.layers, judged.columns
 
 
 def union_shares(m: Measured, technologies: tuple[str, ...]) -> pd.DataFrame | None:
@@ -87,8 +83,9 @@ def _signal_columns(m: Measured, cfg: RunConfig) -> tuple[pd.DataFrame, pd.Serie
     techs = tuple(th.technologies)
     union = union_shares(m, techs)
     union4g = union_shares(m, tuple(t for t in techs if t in ("4G", "5G")))
+    layers, evidence_cols = layer_measures(m, cfg)
     combined = gaps.combine_layers(
-        layer_measures(m, cfg), m.base.index, technologies=techs,
+        layers, m.base.index, technologies=techs,
         union_pop_share=None if union is None else union["pop_share"],
         union_area_share=None if union is None else union["area_share"],
         union_pop_share_4g=None if union4g is None else union4g["pop_share"],
@@ -96,7 +93,12 @@ def _signal_columns(m: Measured, cfg: RunConfig) -> tuple[pd.DataFrame, pd.Serie
     has = m.base["_has_geom"]
     sig = gaps.classify_signal(combined, pocket_share=th.pocket_share, has_geometry=has)
     combined.loc[~has, S.SIGNAL_EVIDENCE] = "no geometry"
-    return combined, sig
+    # the per-layer centre columns keep what each layer says (the declared answer stays
+    # visible beside its dispute); only the combined facts above took the verdicts
+    for lm in layers:
+        if evidence.LAYER_CENTRE in lm.frame:
+            combined[S.centre_col(lm.key)] = lm.frame[evidence.LAYER_CENTRE].astype("boolean")
+    return combined.join(evidence_cols), sig
 
 
 def _infrastructure_columns(out: pd.DataFrame, m: Measured, cfg: RunConfig) -> pd.DataFrame:
@@ -114,6 +116,8 @@ def _infrastructure_columns(out: pd.DataFrame, m: Measured, cfg: RunConfig) -> p
         out[S.N_FACILITIES] = np.nan
     if m.site_dist_by_carrier is not None:
         out = out.join(m.site_dist_by_carrier)
+    if m.complaints is not None:
+        out = out.join(m.complaints)
     return out
 
 

@@ -33,7 +33,7 @@ from gisapp.pipeline.normalise import check_columns
 from gisapp.pipeline.towers import read_towers
 
 __all__ = [
-    "Context", "population", "coverage_job", "signal_job", "measurement_job", "towers_job",
+    "Context", "population", "coverage_job", "signal_job", "measurement_job", "complaints_job", "towers_job",
     "electricity_list_job", "grid_job", "lights_job", "fibre_job", "facilities_job",
 ]
 
@@ -142,15 +142,20 @@ def signal_job(ctx: Context, keys: list[str],
     return rep, states
 
 
-def measurement_job(ctx: Context, layer: MeasurementLayer) -> tuple[RunReport, gpd.GeoDataFrame]:
-    """A table of signal measurements (points), read and checked; assess measures it."""
-    rep = RunReport()
-    gdf = read_layer(layer.path, role="measurements", cfg=ctx.cfg, crs=ctx.crs, villages=ctx.base,
-                     layer=layer.layer, lon=layer.lon, lat=layer.lat, layer_crs=layer.crs)
-    gdf = check_columns(gdf, {"carrier": layer.carrier, "technology": layer.technology,
-                        "signal": layer.signal}, path=layer.path, layer="measurements")
-    rep.layers.append(layer_entry("measurements", layer.path, "measured", layer.date, len(gdf)))
-    return rep, gdf
+def measurement_job(ctx: Context, layer: MeasurementLayer
+                    ) -> tuple[RunReport, tuple[gpd.GeoDataFrame, dict[str, int]]]:
+    """A table of signal measurements (points), read and checked row by row; assess
+    judges it (:mod:`gisapp.pipeline.evidence`)."""
+    from gisapp.pipeline.evidence import read_measurements
+
+    return read_measurements(ctx.cfg, ctx.crs, ctx.base, layer)
+
+
+def complaints_job(ctx: Context) -> tuple[RunReport, tuple[pd.DataFrame, dict[str, int]]]:
+    """Complaint points counted per village and carrier (:mod:`gisapp.pipeline.evidence`)."""
+    from gisapp.pipeline.evidence import read_complaints
+
+    return read_complaints(ctx.cfg, ctx.crs, ctx.base)
 
 
 def towers_job(ctx: Context) -> tuple[RunReport, tuple]:

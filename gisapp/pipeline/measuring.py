@@ -111,7 +111,7 @@ def _measure_layers(ctx: jobs.Context, report: RunReport,
         "polygon_layers": [], "coverage_geoms": {}, "display": {}, "raster_layers": [],
         "measurement_layers": [], "dist_site_m": None, "site_dist_by_carrier": None,
         "declared": None, "declared_source": "electricity list", "dist_grid_m": None,
-        "lights": None, "dist_fibre_m": None, "facilities": None,
+        "lights": None, "dist_fibre_m": None, "facilities": None, "complaints": None,
     }
     display = out["display"]
     pool = ThreadPoolExecutor(max_workers=n_threads(), thread_name_prefix="gisapp-measure")
@@ -132,6 +132,7 @@ def _measure_layers(ctx: jobs.Context, report: RunReport,
         covs = [pool.submit(jobs.coverage_job, ctx, layer, key)
                 for layer, key in zip(cfg.coverage, cov_keys)]
         meas = [pool.submit(jobs.measurement_job, ctx, layer) for layer in cfg.measurements]
+        cpl = submit(jobs.complaints_job, cfg.complaints)
         tow = submit(jobs.towers_job, cfg.towers)
         lst = submit(jobs.electricity_list_job, el.list_path)
         grd = submit(jobs.grid_job, el.grid)
@@ -147,9 +148,17 @@ def _measure_layers(ctx: jobs.Context, report: RunReport,
             out["raster_layers"] = take(sig)
         for key in sig_keys:
             step(f"signal raster {key} indexed")
+        skipped = {}
         for layer, job in zip(cfg.measurements, meas):
-            out["measurement_layers"].append((layer, take(job)))
+            points, counts = take(job)
+            out["measurement_layers"].append((layer, points))
+            skipped = {r: skipped.get(r, 0) + n for r, n in counts.items()}
             step("measurements read")
+        if cfg.measurements:
+            report.details["measurements"] = {
+                "used": sum(len(p) for _, p in out["measurement_layers"]), "skipped": skipped}
+        if cpl is not None:
+            out["complaints"], report.details["complaints"] = take(cpl)
         if tow is not None:
             out["dist_site_m"], out["site_dist_by_carrier"], display["towers"] = take(tow)
         step("towers measured")

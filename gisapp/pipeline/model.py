@@ -98,6 +98,8 @@ class Measured:
     input_hashes: dict[str, str]
     notes: dict[Any, str]
     seconds: float = 0.0
+    #: complaint points per village (``complaints``, ``complaints__<carrier>``), or None
+    complaints: pd.DataFrame | None = None
     #: assess's caches: unions of layers, raster/measurement shares per threshold, and the
     #: coverage display copies
     union_cache: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)

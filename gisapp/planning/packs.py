@@ -21,6 +21,7 @@ from gisapp.analysis import costs as C
 from gisapp.io import export
 from gisapp.names import slug
 from gisapp.pipeline import Result
+from gisapp.planning.disputes import DISPUTE_FILES, carrier_disputes, dispute_summary
 from gisapp.planning.plan import CARRIER, POP_UNSERVED, SIGNAL_GAP, SITE_RANK, Plan
 
 __all__ = ["PACK_FILES", "carrier_pack_bytes", "pack_carrier", "pack_file_name",
@@ -28,7 +29,7 @@ __all__ = ["PACK_FILES", "carrier_pack_bytes", "pack_carrier", "pack_file_name",
 
 #: files in every carrier pack (``<slug>`` replaced by the carrier's slug)
 PACK_FILES = ("<slug>_villages.xlsx", "<slug>_villages.geojson", "<slug>_villages.kml",
-              "<slug>.gpkg", "columns.csv", "manifest.json")
+              "<slug>.gpkg", *DISPUTE_FILES, "columns.csv", "manifest.json")
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)        # fixed entry times: identical packs, identical bytes
 
 
@@ -95,8 +96,11 @@ def carrier_pack_bytes(p: Plan, result: Result, carrier: str, *, lang: str = "vi
     Ranked, one sheet per commune), ``<slug>_villages.geojson`` (RFC 7946),
     ``<slug>_villages.kml`` (one folder per commune), ``<slug>.gpkg`` (layers
     ``villages`` and ``proposed_sites``: the chosen new sites credited to the carrier)
-    and ``manifest.json`` (the run's manifest, the plan's totals, the carrier, its
-    village ids and the SHA-256 of the other four files), with fixed entry times.
+    the dispute list ``<slug>_disputes.xlsx`` / ``.csv`` (its villages where declared
+    coverage and sufficient measurements disagree, with the evidence:
+    :func:`gisapp.planning.disputes.carrier_disputes`) and ``manifest.json`` (the run's
+    manifest, the plan's totals, the carrier, its village ids, its disputed village ids
+    and the SHA-256 of the other files), with fixed entry times.
 
     Parameters
     ----------
@@ -117,6 +121,7 @@ def carrier_pack_bytes(p: Plan, result: Result, carrier: str, *, lang: str = "vi
     if S.PRIORITY_RANK in mine.columns:
         mine = mine.sort_values(S.PRIORITY_RANK, na_position="last", kind="stable")
     sites = p.sites[p.sites[CARRIER].astype(str) == name]
+    disputed = carrier_disputes(result.villages, name)
     stem = slug(name) or cslug
     title = _title(result)
     buf = io.BytesIO()
@@ -129,13 +134,19 @@ def carrier_pack_bytes(p: Plan, result: Result, carrier: str, *, lang: str = "vi
             "kml": export.write_kml(mine, d / f"{stem}_villages.kml", folder_col=S.COMMUNE,
                                     document_name=f"{name}: villages without signal", lang=lang),
             "gpkg": _write_pack_gpkg(mine, sites, d / f"{stem}.gpkg"),
-            "columns": export.write_dictionary({"villages": mine.columns, "sites": sites.columns},
+            "disputes_xlsx": export.write_xlsx(
+                disputed, dispute_summary(disputed, name), d / f"{stem}_disputes.xlsx",
+                title=f"{title} — declared vs measured coverage, {name}", lang=lang),
+            "disputes_csv": export.write_csv(disputed, d / f"{stem}_disputes.csv"),
+            "columns": export.write_dictionary({"villages": mine.columns, "sites": sites.columns,
+                                                "disputes": disputed.columns},
                                                d / export.DICTIONARY_FILE),
         }
         manifest = dict(p.manifest)
         manifest["carrier"] = name
         manifest["carrier_villages"] = [str(x) for x in mine[S.ID]]
         manifest["carrier_sites"] = int(len(sites))
+        manifest["carrier_disputed_villages"] = [str(x) for x in disputed[S.ID]]
         manifest["column_dictionary"] = export.DICTIONARY_FILE
         manifest["outputs"] = {f.name: export.file_sha256(f) for f in files.values()}
         files["manifest"] = export.write_manifest(manifest, d / "manifest.json")

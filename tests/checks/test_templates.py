@@ -108,8 +108,9 @@ def _point_config(cfg, villages: Path, evn: Path | None = None, towers: Path | N
     if towers is not None:
         out = out.replace(towers=TowerLayer(path=towers, lon="lon", lat="lat", mcc_mnc="mcc_mnc"))
     if measurements is not None:
-        out = out.replace(measurements=(MeasurementLayer(
-            path=measurements, lon="lon", lat="lat", date="2025-06-01"),))
+        # beside the demo's own drive tests (issue 14), which the reference run has too
+        out = out.replace(measurements=(*cfg.measurements, MeasurementLayer(
+            path=measurements, lon="lon", lat="lat", date="2025-06-01")))
     return out
 
 
@@ -167,6 +168,7 @@ def test_config_template_uses_every_section_and_loads_when_filled(demo_config_pa
         "layers/fibre.gpkg": "fibre.geojson",
         "layers/facilities.gpkg": "facilities.gpkg",
         "layers/dem.tif": "dem.tif",
+        "templates/complaints.xlsx": "complaints.csv",
     }
     assert set(re.findall(r'path = "([^"]+)"\s+# FILL', text)) == set(fills)
     for old, new in fills.items():

@@ -83,8 +83,12 @@ def test_config_loads_with_relative_paths_that_exist(demo):
     assert cfg.population_raster and cfg.towers and cfg.fibre and cfg.facilities and cfg.dem
     e = cfg.electricity
     assert e.list_path and e.grid and e.lights
+    # the Viettel drive tests and the complaints (issue 14) are the 17th and 18th files
+    assert [(m.path.name, m.time, m.download) for m in cfg.measurements] == [
+        ("drive_tests_viettel.csv", "time", "download_mbps")]
+    assert cfg.complaints and cfg.complaints.path.name == "complaints.csv"
     paths = cfg.input_paths()
-    assert len(paths) == 16
+    assert len(paths) == 18
     missing = [p for p in paths if not p.is_file()]
     assert missing == []
     # written relative, so the folder can be moved
@@ -220,7 +224,8 @@ def test_every_file_is_labelled_synthetic(demo):
     for path in vectors:
         gdf = gpd.read_file(path)
         assert (gdf["source"] == SOURCE).all(), path.name
-    assert (pd.read_csv(out / "towers.csv")["source"] == SOURCE).all()
+    for table in ("towers.csv", "drive_tests_viettel.csv", "complaints.csv"):
+        assert (pd.read_csv(out / table)["source"] == SOURCE).all(), table
     for path in out.glob("*.tif"):
         with rasterio.open(path) as src:
             assert src.tags()["SOURCE"] == SOURCE, path.name

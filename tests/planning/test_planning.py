@@ -129,6 +129,7 @@ def test_each_carrier_pack_rereads_with_exactly_its_villages(plan_dir, demo_plan
             names = sorted(zf.namelist())
             assert names == sorted([f"{stem}_villages.xlsx", f"{stem}_villages.geojson",
                                     f"{stem}_villages.kml", f"{stem}.gpkg", "columns.csv",
+                                    f"{stem}_disputes.xlsx", f"{stem}_disputes.csv",
                                     "manifest.json"])
             xlsx_ids = _xlsx_ids(zf.read(f"{stem}_villages.xlsx"))
             gj = json.loads(zf.read(f"{stem}_villages.geojson"))

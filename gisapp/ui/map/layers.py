@@ -19,6 +19,7 @@ import shapely
 from gisapp import schema as S
 from gisapp.ui.assets import MapAssets
 from gisapp.i18n import t
+from gisapp.i18n.values import layer_label, value_label
 from gisapp.ui.map.basemap import _new_map
 from gisapp.ui.map.geojson import (
     COVERAGE_PIXELS, COVERAGE_PRECISION, PRECISION, FastGeoJson, _circle_js, _dumps, _esc,
@@ -28,7 +29,8 @@ from gisapp.ui.map.geojson import (
 from gisapp.ui.map.legend import LegendBuilder, _Legend, _legend_rows, _swatch, gap_entries
 from gisapp.ui.map.popups import _fields_tooltip_js, _village_tooltip_js, add_sites
 from gisapp.ui.map.style import (
-    _GAPS, CHANGE_COLOURS, CLUSTER_CORE, CLUSTER_FILL, FACILITY_COLOUR, GAP_COLOURS, KIND_STYLES, LINE_STYLES,
+    _GAPS, CHANGE_COLOURS, CLUSTER_CORE, CLUSTER_FILL, DISPUTE_COLOURS, FACILITY_COLOUR, GAP_COLOURS,
+    KIND_STYLES, LINE_STYLES,
     _carrier_colour,
 )
 
@@ -230,6 +232,9 @@ def build_map(
         _points_layer(fac, t("facilities_layer", lang), FACILITY_COLOUR, cols, radius=3).add_to(m)
         legend.add(other, _swatch("dot", FACILITY_COLOUR), t("facilities_layer", lang))
 
+    _add_disputes(m, villages, layer_keys, carriers=carriers, technologies=technologies,
+                  lang=lang, legend=legend)
+
     if sites is not None and add_sites(m, sites, lang=lang) is not None:
         legend.add(other, _swatch("badge", "", text="1"), t("lg_site", lang))
 
@@ -277,6 +282,36 @@ def _add_coverage(m: folium.Map, layers: Mapping[str, gpd.GeoDataFrame],
             legend.add(t("lg_coverage", lang),
                        _swatch("outline", colour, dash=KIND_STYLES.get(kind, KIND_STYLES["declared"])["dashArray"]),
                        f"{carrier} {layer_keys.get(key, ('', ''))[1]} ({t(f'kind_{kind}', lang)})".replace("  ", " "))
+
+
+def _add_disputes(m: folium.Map, villages: gpd.GeoDataFrame,
+                  layer_keys: Mapping[str, tuple[str, str]], *, carriers: tuple[str, ...],
+                  technologies: tuple[str, ...], lang: str, legend: LegendBuilder) -> None:
+    """The villages with a ``dispute__<key>`` of a chosen carrier/technology, as dots at
+    their centre coloured by the kind of dispute (:data:`DISPUTE_COLOURS`); the words are
+    the catalogue's. Draws nothing when the run has no disputes."""
+    keys = [c[len("dispute__"):] for c in villages.columns if str(c).startswith("dispute__")]
+    keys = [k for k in keys if not (
+        (carriers and layer_keys.get(k, (None, None))[0] not in (None, *carriers))
+        or (technologies and layer_keys.get(k, (None, None))[1] not in (None, *technologies)))]
+    if not keys or S.LON not in villages or S.LAT not in villages:
+        return
+    codes = villages[[S.dispute_col(k) for k in keys]].fillna("").astype(str)
+    first = codes.apply(lambda r: next((v for v in r if v), ""), axis=1)
+    for kind, colour in DISPUTE_COLOURS.items():
+        rows = villages[(first == kind).to_numpy()]
+        if not len(rows):
+            continue
+        words = codes.loc[rows.index].apply(lambda r: "; ".join(
+            f"{layer_label(k, lang)}: {value_label(S.dispute_col(k), v, lang)}"
+            for k, v in zip(keys, r) if v), axis=1)
+        pts = gpd.GeoDataFrame({"name": rows[S.NAME].astype(str), "dispute": words},
+                               geometry=gpd.points_from_xy(rows[S.LON], rows[S.LAT]), crs=4326)
+        name = f"{t('disputes_layer', lang)}: {value_label(S.dispute_col(keys[0]), kind, lang)}"
+        _points_layer(pts, name, colour, ["name", "dispute"], radius=6,
+                      labels={"name": t("dispute_village", lang), "dispute": t("lg_disputes", lang)}).add_to(m)
+        legend.add(t("lg_disputes", lang), _swatch("dot", colour),
+                   value_label(S.dispute_col(keys[0]), kind, lang))
 
 
 def _add_towers(m: folium.Map, towers: gpd.GeoDataFrame | None, *, carriers: tuple[str, ...],

@@ -8,7 +8,7 @@ from gisapp import schema as S
 from gisapp.text import slug
 
 __all__ = ["CARRIER_COLOURS", "CHANGE_COLOURS", "CLUSTER_CORE", "CLUSTER_FILL", "FACILITY_COLOUR",
-           "GAP_COLOURS", "KIND_STYLES", "LINE_STYLES", "SITE_STYLE"]
+           "GAP_COLOURS", "KIND_STYLES", "LINE_STYLES", "SITE_STYLE", "DISPUTE_COLOURS"]
 
 #: the colour of each gap class: the same table the KML export writes (``#rrggbb``)
 GAP_COLOURS = S.GAP_COLOURS
@@ -40,6 +40,10 @@ CLUSTER_CORE = "rgba(50, 50, 50, 0.85)"
 LINE_STYLES = {"grid": {"color": "#444444", "weight": 2},
                "fibre": {"color": "#8c510a", "weight": 2, "dashArray": "6 4"}}
 FACILITY_COLOUR = "#ffffff"
+#: disputed villages (issue 14): black where a declaration is not borne out, Okabe–Ito
+#: reddish purple where measurements find coverage nobody declared (neither is a gap colour)
+DISPUTE_COLOURS = {S.Dispute.DECLARED_NOT_MEASURED.value: "#000000",
+                   S.Dispute.MEASURED_NOT_DECLARED.value: "#cc79a7"}
 SITE_STYLE = {"background": "#111111", "color": "#ffd400", "border": "2px solid #ffd400"}
 KIND_STYLES = {
     "measured": {"dashArray": None, "fillOpacity": 0.35, "weight": 2},
